@@ -1,0 +1,54 @@
+"""The Q-learning loss: regress Q(s, a), gathered by the action taken, towards fixed targets.
+
+"Q-learning is not gradient descent" on the Bellman error: the target y is treated as a
+constant (``tf.stop_gradient``), so the gradient flows only through Q(s, a) (Mnih et al.
+2015; Levine, CS285 lecture "Deep Q-learning", seed 003).
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from lunar_lab.tensors import as_float32, check_shapes
+
+LOSSES = ("huber", "mse")
+
+
+def q_learning_loss(q_values, actions, targets, loss: str = "huber") -> tf.Tensor:
+    """Mean loss between Q(s, a) and the TD targets y, with no gradient through y.
+
+    Args:
+        q_values: [B, A] float32, Q(s, ·) from the online network.
+        actions: [B] int, the action a taken in each transition, in [0, A).
+        targets: [B] float32, TD targets y (treated as constants).
+        loss: ``"huber"`` (δ = 1; quadratic for |y − Q| ≤ 1, linear beyond, the "clip the
+            error" of Mnih et al. 2015) or ``"mse"`` (½-free mean squared error).
+
+    Returns:
+        scalar float32: mean over the batch.
+
+    Raises:
+        ValueError: unknown ``loss`` or mismatched shapes.
+
+    Example:
+        >>> q = [[1.0, 2.0], [3.0, 4.0]]
+        >>> float(q_learning_loss(q, [1, 0], [2.0, 5.0], loss="mse"))   # (2−2)², (5−3)²
+        2.0
+        >>> float(q_learning_loss(q, [1, 0], [2.0, 5.0], loss="huber"))  # 0, 2 − ½
+        0.75
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    q_values = as_float32("q_values", q_values)
+    targets = tf.stop_gradient(as_float32("targets", targets))
+    actions = tf.convert_to_tensor(actions)
+    if not actions.dtype.is_integer:
+        raise TypeError(f"actions must be integer action indices, got dtype {actions.dtype.name}")
+    check_shapes(q_values=(q_values, "B A"), actions=(actions, "B"), targets=(targets, "B"))
+    q_taken = tf.gather(q_values, tf.cast(actions, tf.int32), axis=-1, batch_dims=1)
+    error = targets - q_taken
+    if loss == "mse":
+        return tf.reduce_mean(tf.square(error))
+    abs_error = tf.abs(error)
+    quadratic = tf.minimum(abs_error, 1.0)
+    return tf.reduce_mean(0.5 * tf.square(quadratic) + (abs_error - quadratic))
