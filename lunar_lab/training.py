@@ -64,14 +64,20 @@ EVAL_COLUMNS = ("env_steps", "mean", "std", "wall_time")
 
 
 def train(config: Config, *, td_target_fn: Callable | None = None, loss_fn: Callable | None = None,
-          progress: bool = True, on_evaluation: Callable[[TrainResult, Evaluation], None] | None = None,
+          target_update_fn: Callable | None = None, replay_buffer=None, progress: bool = True, on_evaluation: Callable[[TrainResult, Evaluation], None] | None = None,
           checkpoint_dir: str | Path | None = None) -> TrainResult:
     """Train an agent from scratch with ``config``; returns a :class:`TrainResult`.
 
     Args:
         config: hyperparameters, including ``algo``, ``seed`` and ``total_steps``.
-        td_target_fn, loss_fn: replace the agent's TD-target or loss function (e.g. with a
-            learner's own, from a notebook exercise); see :class:`lunar_lab.agents.DQNAgent`.
+        td_target_fn, loss_fn, target_update_fn: replace the agent's TD-target, loss or
+            target-update function (e.g. with a learner's own, from a notebook exercise); see
+            :class:`lunar_lab.agents.DQNAgent`. None keeps the package's.
+        replay_buffer: an empty replay buffer to use instead of a new
+            :class:`lunar_lab.replay.ReplayBuffer` of ``config.buffer_capacity``; it needs
+            ``add_batch(obs, action, reward, next_obs, terminated, discount)``,
+            ``add(...)`` (same fields, one transition; used when n_step > 1) and
+            ``sample(batch_size, num_batches)`` returning [K, B, ...] arrays.
         progress: show a tqdm progress bar (env steps, episodes, mean return of the last
             100 episodes, ε, env steps/s).
         on_evaluation: called after each periodic greedy evaluation.
@@ -80,10 +86,11 @@ def train(config: Config, *, td_target_fn: Callable | None = None, loss_fn: Call
 
     Seeding: the same config on the same machine gives the same episode returns.
     """
-    agent = make_agent(config, td_target_fn=td_target_fn, loss_fn=loss_fn)
+    functions = dict(td_target_fn=td_target_fn, loss_fn=loss_fn, target_update_fn=target_update_fn)
+    agent = make_agent(config, **{k: f for k, f in functions.items() if f is not None})
     result = TrainResult(agent=agent, config=config)
     rng = np.random.default_rng(config.seed)
-    buffer = ReplayBuffer(config.buffer_capacity, OBS_DIM, seed=config.seed)
+    buffer = replay_buffer if replay_buffer is not None else ReplayBuffer(config.buffer_capacity, OBS_DIM, seed=config.seed)
     envs = make_vector_env(config.num_envs, seed=config.seed)
     accumulators = [NStepAccumulator(config.n_step, config.gamma) for _ in range(config.num_envs)]
     obs, _ = envs.reset(seed=config.seed)

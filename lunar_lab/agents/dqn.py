@@ -42,6 +42,10 @@ class DQNAgent:
             Called with keyword arguments on [B] / [B, A] float32 tensors, must return [B].
         loss_fn: ``(q_values [B, A], actions [B] int32, targets [B]) -> scalar``; defaults to
             :func:`lunar_lab.losses.q_learning_loss` with ``config.loss``.
+        target_update_fn: replaces :func:`lunar_lab.updates.soft_update` ``(target, online, tau)``
+            when ``config.target_update == "soft"``, or :func:`lunar_lab.updates.hard_update`
+            ``(target, online)`` when it is ``"hard"``; called on lists of variables inside the
+            compiled step, so it must use ``Variable.assign``.
 
     Attributes:
         q_network, target_network: Keras models [B, obs_dim] float32 → [B, A] float32.
@@ -57,7 +61,8 @@ class DQNAgent:
     """
 
     def __init__(self, config: Config, obs_dim: int = OBS_DIM, num_actions: int = NUM_ACTIONS,
-                 td_target_fn: Callable | None = None, loss_fn: Callable | None = None):
+                 td_target_fn: Callable | None = None, loss_fn: Callable | None = None,
+                 target_update_fn: Callable | None = None):
         if config.algo not in ("dqn", "double_dqn"):
             raise ValueError(f"DQNAgent needs config.algo 'dqn' or 'double_dqn', got {config.algo!r}")
         self.config = config
@@ -72,6 +77,7 @@ class DQNAgent:
         self.double = config.algo == "double_dqn"
         self.td_target_fn = td_target_fn or (double_dqn_targets if self.double else dqn_targets)
         self.loss_fn = loss_fn or functools.partial(q_learning_loss, loss=config.loss)
+        self.target_update_fn = target_update_fn or (soft_update if config.target_update == "soft" else hard_update)
         self._learner_steps = tf.Variable(0, dtype=tf.int64, trainable=False, name="learner_steps")
         self.policy_network = NumpyQNetwork(self.q_network)
         self._learn = tf.function(self._learn_steps, jit_compile=config.jit_compile, reduce_retracing=True)
@@ -137,9 +143,9 @@ class DQNAgent:
     def _update_target(self):
         target, online = self.target_network.trainable_variables, self.q_network.trainable_variables
         if self.config.target_update == "soft":
-            soft_update(target, online, self.config.tau)
+            self.target_update_fn(target, online, self.config.tau)
         elif self._learner_steps % self.config.target_update_period == 0:
-            hard_update(target, online)
+            self.target_update_fn(target, online)
 
     # -- saving -------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
@@ -175,12 +181,12 @@ class DQNAgent:
         self.policy_network.sync()
 
 
-def make_agent(config: Config, td_target_fn: Callable | None = None, loss_fn: Callable | None = None):
-    """The agent for ``config.algo``: :class:`DQNAgent` or :class:`lunar_lab.agents.sqn.SQNAgent`.
+def make_agent(config: Config, **functions):
+    """The agent for ``config.algo``, with optional replacement functions (see :class:`DQNAgent`).
 
     Raises:
         ValueError: unknown ``config.algo`` (already rejected by :class:`Config`).
     """
     if config.algo in ("dqn", "double_dqn"):
-        return DQNAgent(config, td_target_fn=td_target_fn, loss_fn=loss_fn)
+        return DQNAgent(config, **functions)
     raise ValueError(f"algo {config.algo!r} has no agent yet")

@@ -6,11 +6,6 @@ whose message says which case, which element, expected vs got, and the likely mi
 In Jupyter the failure shows only that message, not a stack trace from TensorFlow.
 A placeholder that raises ``NotImplementedError`` is reported as "not implemented yet".
 
-The checks of each notebook live in their own module (``lunar_lab.checks.nb00`` …) and
-are re-exported here.
+The shared machinery is in :mod:`lunar_lab.checks.core`; the checks of each notebook live
+in their own module (``lunar_lab.checks.nb00``, ``nb01`` …), imported from there.
 """
-
-from lunar_lab.checks.core import ExerciseFailed, NotImplementedYet, exercise
-from lunar_lab.checks.nb00 import check_episode_return
-
-__all__ = ["ExerciseFailed", "NotImplementedYet", "exercise", "check_episode_return"]
