@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass
 
 from lunar_lab.losses import LOSSES
 from lunar_lab.schedules import SCHEDULES
 
 ALGOS = ("dqn", "double_dqn", "sqn")
+#: SQN's default target entropy, as a fraction of the maximum log A (a nearly greedy policy).
+DEFAULT_TARGET_ENTROPY_FRACTION = 0.15
 TARGET_UPDATES = ("soft", "hard")
 
 
@@ -51,7 +54,8 @@ class Config:
         epsilon_decay: per-episode factor of the exponential schedule, in (0, 1].
         temperature: SQN entropy temperature α_H at the start (> 0); fixed if not learned.
         learn_temperature: SQN: learn α_H against ``target_entropy``.
-        target_entropy: SQN target policy entropy in nats; None = 0.5·log A (half the maximum).
+        target_entropy: SQN target policy entropy H̄ in nats, in [0, log A]; None =
+            ``DEFAULT_TARGET_ENTROPY_FRACTION``·log A (see :meth:`resolved_target_entropy`).
         temperature_learning_rate: Adam step size of log α_H, > 0.
         eval_interval: env steps between greedy evaluations during training (0: none).
         eval_episodes: episodes per evaluation during training, ≥ 1.
@@ -124,6 +128,23 @@ class Config:
             )
         if self.algo == "sqn" and self.n_step != 1:
             raise ValueError(f"n_step must be 1 with algo='sqn' (n-step SQN is not taught here), got n_step={self.n_step}")
+
+    def resolved_target_entropy(self, num_actions: int) -> float:
+        """H̄ in nats: ``target_entropy``, or a fraction of the maximum log A when it is None.
+
+        Raises:
+            ValueError: ``target_entropy`` is outside [0, log A].
+
+        Example:
+            >>> round(Config(target_entropy=None).resolved_target_entropy(4), 4) == round(DEFAULT_TARGET_ENTROPY_FRACTION * math.log(4), 4)
+            True
+        """
+        maximum = math.log(num_actions)
+        if self.target_entropy is None:
+            return DEFAULT_TARGET_ENTROPY_FRACTION * maximum
+        if not 0.0 <= self.target_entropy <= maximum:
+            raise ValueError(f"target_entropy must be in [0, log A = {maximum:.4f}], got {self.target_entropy!r}")
+        return float(self.target_entropy)
 
     def replace(self, **changes) -> Config:
         """A copy with some fields changed (validated again); unknown names raise ValueError.

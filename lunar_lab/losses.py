@@ -52,3 +52,47 @@ def q_learning_loss(q_values, actions, targets, loss: str = "huber") -> tf.Tenso
     abs_error = tf.abs(error)
     quadratic = tf.minimum(abs_error, 1.0)
     return tf.reduce_mean(0.5 * tf.square(quadratic) + (abs_error - quadratic))
+
+
+def policy_entropy(log_policy) -> tf.Tensor:
+    """Entropy H(π(·|s)) = −Σ_a π(a|s) log π(a|s) in nats: [B] float32 from log π [B, A].
+
+    Example:
+        >>> import numpy as np
+        >>> round(float(policy_entropy(np.log([[0.25, 0.25, 0.25, 0.25]]))[0]), 4)   # log 4
+        1.3863
+    """
+    log_policy = as_float32("log_policy", log_policy)
+    return -tf.reduce_sum(tf.exp(log_policy) * log_policy, axis=-1)
+
+
+def temperature_loss(log_temperature, log_policy, target_entropy) -> tf.Tensor:
+    """Loss whose gradient moves the temperature α_H so that the policy entropy tracks a target.
+
+        L(log α) = log α · mean_s( H(π(·|s)) − H̄ )
+
+    The entropy term is a constant (no gradient flows into the Q-networks). Gradient
+    descent lowers α when the policy is more random than the target H̄ and raises it when
+    it is less, the dual step of Haarnoja et al. (2018b), "Soft Actor-Critic Algorithms and
+    Applications", eq. (18), and the SQN preprint (seed 002), eq. (19) and Algorithm 1
+    line 16, with the exact expectation over the discrete actions and the usual
+    parameterisation by log α (which keeps α > 0).
+
+    Args:
+        log_temperature: scalar float32 variable, log α_H.
+        log_policy: [B, A] float32, log π(·|s) of the current policy at the batch states.
+        target_entropy: H̄ in nats, 0 ≤ H̄ ≤ log A.
+
+    Returns:
+        scalar float32.
+
+    Example:
+        >>> import numpy as np
+        >>> uniform = np.log(np.full((1, 4), 0.25))             # H = log 4 ≈ 1.386
+        >>> round(float(temperature_loss(np.log(2.0), uniform, target_entropy=np.log(4) - 1)), 4)   # log 2 · 1
+        0.6931
+    """
+    log_temperature = as_float32("log_temperature", log_temperature)
+    check_shapes(log_temperature=(log_temperature, ""), log_policy=(as_float32("log_policy", log_policy), "B A"))
+    entropy_gap = tf.stop_gradient(policy_entropy(log_policy) - target_entropy)
+    return log_temperature * tf.reduce_mean(entropy_gap)

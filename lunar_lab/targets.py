@@ -90,3 +90,49 @@ def double_dqn_targets(rewards, terminated, next_q_values, next_q_values_online,
     next_actions = tf.argmax(q["next_q_values_online"], axis=-1, output_type=tf.int32)
     next_values = tf.gather(q["next_q_values"], next_actions, axis=-1, batch_dims=1)
     return rewards + gamma * (1.0 - terminated) * next_values
+
+
+def soft_q_targets(rewards, terminated, next_q_values_1, next_q_values_2, temperature, gamma) -> tf.Tensor:
+    """Soft (entropy-regularised) Q-learning targets with a clipped double-Q minimum (SQN).
+
+    With Q̃′(s′, ·) = min(Q′₁(s′, ·), Q′₂(s′, ·)) from the two target networks and the
+    Boltzmann policy π(·|s′) = softmax(Q̃′(s′, ·)/α):
+
+        V(s′) = Σ_a′ π(a′|s′)·(Q̃′(s′, a′) − α·log π(a′|s′))
+        y     = r + γ·(1 − terminated)·V(s′)
+
+    V(s′) is the soft maximum α·logsumexp(Q̃′(s′, ·)/α): it tends to max_a′ Q̃′(s′, a′) as
+    α → 0 (the DQN target) and exceeds it by the entropy bonus α·H(π) otherwise. log π is
+    computed with ``log_softmax`` (no log of zero).
+
+    Args:
+        rewards: [B] float32; terminated: [B] float32 or bool (1 = true terminal state).
+        next_q_values_1, next_q_values_2: [B, A] float32, Q′₁(s′, ·) and Q′₂(s′, ·) from the
+            two target networks.
+        temperature: α_H > 0, scalar float32 (the entropy temperature).
+        gamma: scalar or [B] float32, bootstrap discount.
+
+    Returns:
+        y: [B] float32.
+
+    Raises:
+        ValueError: shapes disagree.
+
+    Sources: SQN preprint (seed 002), Algorithm 1 lines 11–12 and eq. (12)–(13); Haarnoja
+    et al. (2017), "Reinforcement Learning with Deep Energy-Based Policies" (soft value);
+    Fujimoto et al. (2018), TD3 (clipped double-Q).
+
+    Example:
+        >>> q = [[1.0, 1.0]]                      # two equal actions: π = (½, ½), H = log 2
+        >>> y = soft_q_targets([0.0], [0.0], q, [[2.0, 3.0]], temperature=0.5, gamma=1.0)
+        >>> round(float(y[0]), 4)                 # 1 + 0.5·log 2
+        1.3466
+    """
+    rewards, terminated, gamma, q = _common(
+        rewards, terminated, gamma, next_q_values_1=next_q_values_1, next_q_values_2=next_q_values_2
+    )
+    temperature = as_float32("temperature", temperature)
+    min_q = tf.minimum(q["next_q_values_1"], q["next_q_values_2"])
+    log_policy = tf.nn.log_softmax(min_q / temperature, axis=-1)
+    soft_value = tf.reduce_sum(tf.exp(log_policy) * (min_q - temperature * log_policy), axis=-1)
+    return rewards + gamma * (1.0 - terminated) * soft_value

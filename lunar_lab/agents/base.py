@@ -1,0 +1,142 @@
+"""What every value-based agent here shares: online and target Q-networks, one compiled
+learning call of K gradient steps, target-network updates, NumPy acting, saving.
+
+Subclasses define ``_gradient_step`` (the algorithm), ``act`` and ``greedy_actions``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from lunar_lab.config import Config
+from lunar_lab.networks import NumpyQNetwork, build_q_network
+from lunar_lab.updates import hard_update, soft_update
+
+BATCH_FIELDS = ("obs", "action", "reward", "next_obs", "terminated", "discount")
+
+
+class QAgent:
+    """Base of the agents: ``num_q`` online Q-networks, their target copies and one Adam.
+
+    Args:
+        config: hyperparameters.
+        obs_dim, num_actions: sizes of an observation and of the action set.
+        num_q: number of online Q-networks (1 for DQN, 2 for SQN's twin Q).
+        target_update_fn: replaces :func:`lunar_lab.updates.soft_update` ``(target, online, tau)``
+            or :func:`lunar_lab.updates.hard_update` ``(target, online)``, according to
+            ``config.target_update``; it runs inside the compiled step on lists of variables.
+
+    Attributes:
+        q_networks, target_networks: lists of Keras models [B, obs_dim] float32 → [B, A] float32.
+        q_network, target_network: the first of each (the one that acts).
+    """
+
+    weight_files: tuple[str, ...] = ("q_network.weights.h5",)
+
+    def __init__(self, config: Config, obs_dim: int, num_actions: int, num_q: int = 1,
+                 target_update_fn: Callable | None = None):
+        self.config = config
+        self.num_actions = int(num_actions)
+        keras.utils.set_random_seed(config.seed)
+        net = functools.partial(build_q_network, obs_dim, num_actions, config.hidden_sizes, config.activation)
+        self.q_networks = [net(seed=config.seed + i, name=f"q_network_{i + 1}") for i in range(num_q)]
+        self.target_networks = [net(seed=config.seed + i, name=f"target_network_{i + 1}") for i in range(num_q)]
+        for target, online in zip(self.target_networks, self.q_networks):
+            hard_update(target.weights, online.weights)
+        self.q_network, self.target_network = self.q_networks[0], self.target_networks[0]
+        self.q_variables = [v for net in self.q_networks for v in net.trainable_variables]
+        self.target_variables = [v for net in self.target_networks for v in net.trainable_variables]
+        self.optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, global_clipnorm=config.max_grad_norm)
+        self.optimizer.build(self.q_variables)
+        self.target_update_fn = target_update_fn or (soft_update if config.target_update == "soft" else hard_update)
+        self._learner_steps = tf.Variable(0, dtype=tf.int64, trainable=False, name="learner_steps")
+        self.policy_network = NumpyQNetwork(self.q_network)
+        self._learn = tf.function(self._learn_steps, jit_compile=config.jit_compile, reduce_retracing=True)
+
+    @property
+    def learner_steps(self) -> int:
+        """Gradient steps taken so far."""
+        return int(self._learner_steps.numpy())
+
+    def q_values(self, obs: np.ndarray) -> np.ndarray:
+        """Q(s, ·) [N, A] float32 of observations [N, obs_dim] from the acting network."""
+        return self.policy_network(obs)
+
+    def greedy_actions(self, obs: np.ndarray) -> np.ndarray:
+        """argmax_a Q(s, a): [N] int64 actions for observations [N, obs_dim]."""
+        return np.argmax(self.policy_network(obs), axis=-1)
+
+    def learn(self, batches: dict[str, np.ndarray]) -> float:
+        """Take K gradient steps on K batches stacked as [K, B, ...] (``ReplayBuffer.sample``).
+
+        Each step is followed by the target-network update (soft: every step; hard: every
+        ``target_update_period`` steps). The NumPy acting copy is refreshed afterwards.
+
+        Returns:
+            the mean loss over the K steps.
+        """
+        loss = self._learn(*(batches[f] for f in BATCH_FIELDS))
+        self.policy_network.sync()
+        return float(loss)
+
+    def _learn_steps(self, obs, action, reward, next_obs, terminated, discount):
+        losses = []
+        for k in range(obs.shape[0]):  # unrolled: K is static, XLA compiles one straight-line program
+            losses.append(self._gradient_step(obs[k], action[k], reward[k], next_obs[k], terminated[k], discount[k]))
+            self._learner_steps.assign_add(1)
+            self._update_targets()
+        return tf.reduce_mean(tf.stack(losses))
+
+    def _gradient_step(self, obs, action, reward, next_obs, terminated, discount):
+        raise NotImplementedError
+
+    def _apply(self, tape: tf.GradientTape, loss) -> None:
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, self.q_variables), self.q_variables))
+
+    def _update_targets(self) -> None:
+        if self.config.target_update == "soft":
+            self.target_update_fn(self.target_variables, self.q_variables, self.config.tau)
+        elif self._learner_steps % self.config.target_update_period == 0:
+            self.target_update_fn(self.target_variables, self.q_variables)
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the online networks' weights into ``directory`` (``q_network.weights.h5`` …).
+
+        Raises:
+            FileExistsError: a weights file exists there already (nothing is overwritten).
+        """
+        directory = Path(directory)
+        paths = [directory / name for name in self.weight_files]
+        for path in paths:
+            if path.exists():
+                raise FileExistsError(f"{path} exists already; refusing to overwrite saved weights")
+        directory.mkdir(parents=True, exist_ok=True)
+        for net, path in zip(self.q_networks, paths):
+            net.save_weights(path)
+        return paths[0]
+
+    def load(self, directory: str | Path) -> None:
+        """Load weights saved by :meth:`save` into the online and target networks.
+
+        Raises:
+            FileNotFoundError: a weights file is missing.
+            ValueError: a file does not fit this network (e.g. other hidden sizes).
+        """
+        for net, target, name in zip(self.q_networks, self.target_networks, self.weight_files):
+            path = Path(directory) / name
+            if not path.is_file():
+                raise FileNotFoundError(f"no weights file at {path}")
+            try:
+                net.load_weights(path)
+            except Exception as err:  # h5py / Keras raise several types for a mismatch
+                raise ValueError(
+                    f"weights in {path} do not fit a Q-network with hidden_sizes={self.config.hidden_sizes}: {err}"
+                ) from None
+            hard_update(target.weights, net.weights)
+        self.policy_network.sync()
