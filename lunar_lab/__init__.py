@@ -7,6 +7,6 @@ videos, plots, exercise checks and pretrained agents.
 Importing it keeps TensorFlow's start-up log noise out of notebooks and the CLI.
 """
 
-from lunar_lab import _quiet  # noqa: F401  (must run before TensorFlow is imported)
+from lunar_lab import _runtime  # noqa: F401  (must run before TensorFlow is first used)
 
 __version__ = "0.1.0"

@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from lunar_lab import _quiet  # noqa: F401
+from lunar_lab import _runtime  # noqa: F401
 
 
 def _parse_override(text: str) -> tuple[str, object]:

@@ -75,7 +75,7 @@ class Config:
     buffer_capacity: int = 100_000
     learning_starts: int = 5_000
     train_every: int = 4
-    updates_per_call: int = 8
+    updates_per_call: int = 32
     target_update: str = "soft"
     tau: float = 0.005
     target_update_period: int = 250

@@ -7,11 +7,18 @@ in the replay buffer (as an n-step transition when ``n_step`` > 1); once
 ``train_every`` env steps, ``updates_per_call`` of them per compiled call. A transition
 cut by the time limit is stored with ``terminated=False`` and its real final
 observation, so it still bootstraps.
+
+The learner runs in a second thread: while one compiled call takes its K gradient steps
+(TensorFlow releases the GIL), the main thread keeps stepping the environments with the
+weights of the previous call. The call is joined before the next one starts, before every
+evaluation and at the end, so a run is exactly reproducible; the acting weights lag the
+learner by one call (K·train_every env steps), as in distributed DQN variants.
 """
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +110,7 @@ def train(config: Config, *, td_target_fn: Callable | None = None, loss_fn: Call
     start = time.perf_counter()
     bar = tqdm(total=config.total_steps, disable=not progress, unit="step", dynamic_ncols=True, mininterval=0.5)
     epsilon = _epsilon(config, 0, 0)
+    learner = _BackgroundLearner(agent)
     try:
         while result.env_steps < config.total_steps:
             actions = agent.act(obs, rng, epsilon)
@@ -124,7 +132,7 @@ def train(config: Config, *, td_target_fn: Callable | None = None, loss_fn: Call
             if result.env_steps >= config.learning_starts:
                 owed_updates += n_live / config.train_every
                 while owed_updates >= config.updates_per_call:
-                    agent.learn(buffer.sample(config.batch_size, num_batches=config.updates_per_call))
+                    learner.start(buffer.sample(config.batch_size, num_batches=config.updates_per_call))
                     owed_updates -= config.updates_per_call
             bar.update(n_live)
             if done.any() and progress:
@@ -133,6 +141,7 @@ def train(config: Config, *, td_target_fn: Callable | None = None, loss_fn: Call
                                 refresh=False)
             if next_eval is not None and result.env_steps >= next_eval:
                 next_eval += config.eval_interval
+                learner.join()
                 evaluation = _periodic_evaluation(result, config, start)
                 if checkpoint_dir is not None and evaluation.mean > best_eval:
                     _save_checkpoint(agent, Path(checkpoint_dir) / "best")
@@ -141,7 +150,9 @@ def train(config: Config, *, td_target_fn: Callable | None = None, loss_fn: Call
                     on_evaluation(result, evaluation)
                 if config.stop_when_solved and result.solved_at is not None:
                     break
+        learner.join()
     finally:
+        learner.close()
         bar.close()
         envs.close()
     result.learner_steps = agent.learner_steps
@@ -149,6 +160,29 @@ def train(config: Config, *, td_target_fn: Callable | None = None, loss_fn: Call
     if checkpoint_dir is not None:
         _save_checkpoint(agent, Path(checkpoint_dir) / "final")
     return result
+
+
+class _BackgroundLearner:
+    """Runs ``agent.learn_steps`` in one worker thread, one call at a time."""
+
+    def __init__(self, agent):
+        self.agent = agent
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="learner")
+        self.pending = None
+
+    def start(self, batches) -> None:
+        self.join()
+        self.pending = self.pool.submit(self.agent.learn_steps, batches)
+
+    def join(self) -> None:
+        """Wait for the running call, then refresh the acting weights."""
+        if self.pending is not None:
+            self.pending.result()
+            self.pending = None
+            self.agent.sync_policy()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
 
 
 def _epsilon(config: Config, env_steps: int, episodes: int) -> float:

@@ -76,22 +76,32 @@ class QAgent:
         """Take K gradient steps on K batches stacked as [K, B, ...] (``ReplayBuffer.sample``).
 
         Each step is followed by the target-network update (soft: every step; hard: every
-        ``target_update_period`` steps). The NumPy acting copy is refreshed afterwards.
+        ``target_update_period`` steps). The acting copy is refreshed afterwards.
 
         Returns:
             the mean loss over the K steps.
         """
-        loss = self._learn(*(batches[f] for f in BATCH_FIELDS))
+        loss = self.learn_steps(batches)
+        self.sync_policy()
+        return loss
+
+    def learn_steps(self, batches: dict[str, np.ndarray]) -> float:
+        """:meth:`learn` without refreshing the acting copy: safe to run in a second thread
+        while the first one acts with the previous weights (the training loop does)."""
+        return float(self._learn(*(batches[f] for f in BATCH_FIELDS)))
+
+    def sync_policy(self) -> None:
+        """Refresh the NumPy acting copy from the current weights (after :meth:`learn_steps`)."""
         self.policy_network.sync()
-        return float(loss)
 
     def _learn_steps(self, obs, action, reward, next_obs, terminated, discount):
-        losses = []
-        for k in range(obs.shape[0]):  # unrolled: K is static, XLA compiles one straight-line program
-            losses.append(self._gradient_step(obs[k], action[k], reward[k], next_obs[k], terminated[k], discount[k]))
+        num_steps = tf.shape(obs)[0]
+        total_loss = tf.constant(0.0)
+        for k in tf.range(num_steps):  # a compiled loop: one program whatever K is
+            total_loss += self._gradient_step(obs[k], action[k], reward[k], next_obs[k], terminated[k], discount[k])
             self._learner_steps.assign_add(1)
             self._update_targets()
-        return tf.reduce_mean(tf.stack(losses))
+        return total_loss / tf.cast(num_steps, tf.float32)
 
     def _gradient_step(self, obs, action, reward, next_obs, terminated, discount):
         raise NotImplementedError

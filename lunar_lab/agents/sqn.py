@@ -79,10 +79,10 @@ class SQNAgent(QAgent):
         u = rng.random((len(probs), 1))
         return np.minimum((probs.cumsum(axis=-1) < u).sum(axis=-1), self.num_actions - 1)
 
-    def learn(self, batches: dict[str, np.ndarray]) -> float:
-        loss = super().learn(batches)
+    def sync_policy(self) -> None:
+        """Refresh the acting copy of Q₁ and the acting temperature α_H."""
+        super().sync_policy()
         self.temperature = float(tf.exp(self.log_temperature))
-        return loss
 
     def _gradient_step(self, obs, action, reward, next_obs, terminated, discount):
         temperature = tf.exp(self.log_temperature)
