@@ -113,6 +113,7 @@ def _train(args) -> int:
 
     matplotlib.use("Agg")
     ax = plot_learning_curve(result.episodes["return"], result.episodes["env_steps"],
+                             evaluations=(result.evaluations["env_steps"], result.evaluations["mean"]),
                              title=f"{config.algo}, seed {config.seed}", path=run_dir / "learning_curve.png")
     import matplotlib.pyplot as plt
 

@@ -24,13 +24,16 @@ def rolling_mean(values, window: int = 100) -> np.ndarray:
 
 
 def plot_learning_curve(episode_returns, env_steps=None, ax=None, label: str | None = None,
-                        title: str = "Learning curve", path: str | Path | None = None, window: int = 100):
+                        title: str = "Learning curve", path: str | Path | None = None, window: int = 100,
+                        evaluations: tuple | None = None):
     """Plot returns per episode (faint), their rolling mean over ``window`` episodes, the 200 line.
 
     Args:
         episode_returns: [E] undiscounted returns, in order.
         env_steps: [E] env steps at the end of each episode; the x axis when given,
             else the episode index.
+        evaluations: optional (env_steps [N], mean greedy returns [N]) of periodic greedy
+            evaluations, drawn as markers (needs ``env_steps``).
         ax: matplotlib axes to draw into (a new figure if None).
         label: legend label of the rolling mean.
         path: if given, save the figure there as PNG (never overwrites an existing file).
@@ -50,6 +53,9 @@ def plot_learning_curve(episode_returns, env_steps=None, ax=None, label: str | N
     line = ax.plot(x, returns, alpha=0.25, linewidth=0.8)[0]
     ax.plot(x, rolling_mean(returns, window), color=line.get_color(), linewidth=2,
             label=label or f"rolling mean ({window} episodes)")
+    if evaluations is not None and len(evaluations[0]):
+        ax.plot(evaluations[0], evaluations[1], "o", color=line.get_color(), markersize=4,
+                markeredgecolor="black", markeredgewidth=0.5, label="greedy evaluation (mean)")
     ax.axhline(SOLVED_RETURN, color="black", linestyle="--", linewidth=1, label="solved (200)")
     ax.set_xlabel("episode" if env_steps is None else "env steps")
     ax.set_ylabel("episode return")
