@@ -71,15 +71,17 @@ EVAL_COLUMNS = ("env_steps", "mean", "std", "wall_time")
 
 
 def train(config: Config, *, td_target_fn: Callable | None = None, loss_fn: Callable | None = None,
-          target_update_fn: Callable | None = None, replay_buffer=None, progress: bool = True, on_evaluation: Callable[[TrainResult, Evaluation], None] | None = None,
+          target_update_fn: Callable | None = None, temperature_loss_fn: Callable | None = None,
+          replay_buffer=None, progress: bool = True, on_evaluation: Callable[[TrainResult, Evaluation], None] | None = None,
           checkpoint_dir: str | Path | None = None) -> TrainResult:
     """Train an agent from scratch with ``config``; returns a :class:`TrainResult`.
 
     Args:
         config: hyperparameters, including ``algo``, ``seed`` and ``total_steps``.
-        td_target_fn, loss_fn, target_update_fn: replace the agent's TD-target, loss or
-            target-update function (e.g. with a learner's own, from a notebook exercise); see
-            :class:`lunar_lab.agents.DQNAgent`. None keeps the package's.
+        td_target_fn, loss_fn, target_update_fn, temperature_loss_fn: replace the agent's
+            TD-target, loss, target-update or (SQN) temperature-loss function, e.g. with a
+            learner's own from a notebook exercise; see :class:`lunar_lab.agents.DQNAgent` and
+            :class:`lunar_lab.agents.SQNAgent`. None keeps the package's.
         replay_buffer: an empty replay buffer to use instead of a new
             :class:`lunar_lab.replay.ReplayBuffer` of ``config.buffer_capacity``; it needs
             ``add_batch(obs, action, reward, next_obs, terminated, discount)``,
@@ -93,7 +95,8 @@ def train(config: Config, *, td_target_fn: Callable | None = None, loss_fn: Call
 
     Seeding: the same config on the same machine gives the same episode returns.
     """
-    functions = dict(td_target_fn=td_target_fn, loss_fn=loss_fn, target_update_fn=target_update_fn)
+    functions = dict(td_target_fn=td_target_fn, loss_fn=loss_fn, target_update_fn=target_update_fn,
+                     temperature_loss_fn=temperature_loss_fn)
     agent = make_agent(config, **{k: f for k, f in functions.items() if f is not None})
     result = TrainResult(agent=agent, config=config)
     rng = np.random.default_rng(config.seed)
