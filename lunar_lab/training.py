@@ -84,8 +84,7 @@ def train(config: Config, *, td_target_fn: Callable | None = None, loss_fn: Call
             :class:`lunar_lab.agents.SQNAgent`. None keeps the package's.
         replay_buffer: an empty replay buffer to use instead of a new
             :class:`lunar_lab.replay.ReplayBuffer` of ``config.buffer_capacity``; it needs
-            ``add_batch(obs, action, reward, next_obs, terminated, discount)``,
-            ``add(...)`` (same fields, one transition; used when n_step > 1) and
+            ``add_batch(obs, action, reward, next_obs, terminated, discount)`` and
             ``sample(batch_size, num_batches)`` returning [K, B, ...] arrays.
         progress: show a tqdm progress bar (env steps, episodes, mean return of the last
             100 episodes, ε, env steps/s).
@@ -199,9 +198,10 @@ def _store(buffer, accumulators, config, obs, actions, reward, next_obs, termina
         buffer.add_batch(obs[live], actions[live], reward[live], next_obs[live], terminated[live],
                          np.full(int(live.sum()), config.gamma, np.float32))
         return
-    for i in np.flatnonzero(live):
-        for transition in accumulators[i].step(obs[i], actions[i], reward[i], next_obs[i], terminated[i], truncated[i]):
-            buffer.add(*transition)
+    transitions = [t for i in np.flatnonzero(live)
+                   for t in accumulators[i].step(obs[i], actions[i], reward[i], next_obs[i], terminated[i], truncated[i])]
+    if transitions:
+        buffer.add_batch(*(np.asarray(column) for column in zip(*transitions)))
 
 
 def _record_episode(result, ep_return, ep_length, epsilon, start):
