@@ -16,4 +16,4 @@ course: $(STAMP)
 	$(BIN)/lunar-lab course
 
 test: $(STAMP)
-	LUNAR_LAB_QUICK=1 $(BIN)/python -m pytest
+	LUNAR_LAB_QUICK=1 $(BIN)/python -m pytest -n 2 --dist loadscope
