@@ -10,7 +10,9 @@ import numpy as np
 
 ENV_ID = "LunarLander-v3"
 
-#: What each of the 8 observation numbers means (Gymnasium LunarLander docs).
+#: What each of the 8 observation numbers means (Gymnasium LunarLander docs). "Left" and
+#: "right" leg are the lander's own: facing the viewer, its left leg (index 6) is the one on
+#: the right of the rendered picture.
 OBSERVATION_NAMES = (
     "x position",
     "y position",
