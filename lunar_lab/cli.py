@@ -93,18 +93,28 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _train(args) -> int:
+def config_from_args(args):
+    """The :class:`lunar_lab.config.Config` that ``lunar-lab train`` ARGS trains with.
+
+    Raises:
+        ValueError: an invalid hyperparameter value (named in the message).
+    """
     from lunar_lab.config import Config
-    from lunar_lab.plots import plot_learning_curve
-    from lunar_lab.runs import new_run_dir, run_summary, save_run
-    from lunar_lab.training import train
-    from lunar_lab.video import record_episode
 
     changes = dict(args.overrides)
     changes.update(algo=args.algo, seed=args.seed)
     if args.steps is not None:
         changes["total_steps"] = args.steps
-    config = Config().replace(**changes)  # validate before creating anything
+    return Config().replace(**changes)
+
+
+def _train(args) -> int:
+    from lunar_lab.plots import plot_learning_curve
+    from lunar_lab.runs import new_run_dir, run_summary, save_run
+    from lunar_lab.training import train
+    from lunar_lab.video import record_episode
+
+    config = config_from_args(args)  # validate before creating anything
     run_dir = new_run_dir(args.runs_dir, args.name, config.algo)
     print(f"training {config.algo} for {config.total_steps:,} env steps (seed {config.seed}) -> {run_dir}")
     result = train(config, progress=not args.quiet, checkpoint_dir=run_dir / "checkpoints")
