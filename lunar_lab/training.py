@@ -226,5 +226,6 @@ def _periodic_evaluation(result, config, start) -> Evaluation:
 
 def _save_checkpoint(agent, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "q_network.weights.h5").unlink(missing_ok=True)  # a checkpoint slot is meant to be replaced
+    for name in agent.weight_files:  # a checkpoint slot is meant to be replaced
+        (directory / name).unlink(missing_ok=True)
     agent.save(directory)

@@ -50,7 +50,8 @@ def main() -> int:
     staging = workdir / "staging"
     staging.mkdir()
     shutil.copy(run / "config.json", staging / "config.json")
-    shutil.copy(run / "checkpoints" / "best" / "q_network.weights.h5", staging / "q_network.weights.h5")
+    for weights in (run / "checkpoints" / "best").glob("*.weights.h5"):
+        shutil.copy(weights, staging / weights.name)
     shutil.copy(run / "learning_curve.png", staging / "learning_curve.png")
     result = evaluate(load_agent(staging).greedy_actions, episodes=100, seed=PRETRAINED_SEED)
     summary = json.loads((run / "summary.json").read_text())

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from lunar_lab.config import Config
-from lunar_lab.training import _store, train
+from lunar_lab.agents import make_agent
+from lunar_lab.training import _save_checkpoint, _store, train
 from lunar_lab.nstep import NStepAccumulator
 from lunar_lab.replay import ReplayBuffer
 
@@ -67,6 +68,21 @@ def test_checkpoints_written(tmp_path):
     assert len(r.evaluations["mean"]) == 1
     assert (tmp_path / "best" / "q_network.weights.h5").is_file()
     assert (tmp_path / "final" / "q_network.weights.h5").is_file()
+
+
+@pytest.mark.parametrize("algo", ["dqn", "sqn"])
+def test_checkpoint_slot_is_replaced_with_every_weights_file(tmp_path, algo):
+    """A second 'best' checkpoint replaces the first, for SQN's two Q-networks as well."""
+    agent = make_agent(Config(algo=algo, hidden_sizes=(4,), jit_compile=False))
+    _save_checkpoint(agent, tmp_path / "best")
+    for net in agent.q_networks:
+        net.set_weights([w + 1.0 for w in net.get_weights()])
+    _save_checkpoint(agent, tmp_path / "best")
+    reloaded = make_agent(Config(algo=algo, hidden_sizes=(4,), jit_compile=False))
+    reloaded.load(tmp_path / "best")
+    for net, again in zip(agent.q_networks, reloaded.q_networks):
+        for w, w2 in zip(net.get_weights(), again.get_weights()):
+            np.testing.assert_array_equal(w, w2)
 
 
 def test_learner_target_function_is_used():
