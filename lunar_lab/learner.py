@@ -159,6 +159,9 @@ def _sha256(data: bytes) -> str:
 def strip_outputs(path) -> bool:
     """Clear the outputs and execution counts of every code cell of the notebook at ``path``, in place.
 
+    What executing leaves in the metadata goes too: the notebook's ``widgets`` state (the
+    progress bars' ipywidgets) and each cell's ``execution`` timings.
+
     Cells with a line ``# NBVAL_CHECK_OUTPUT`` keep their outputs (nbval compares them) and
     get the fixed execution count 1: nbval refuses a cell with outputs and no execution count
     ("Unrun reference cell has outputs"), and a fixed number keeps the diffs quiet.
@@ -176,7 +179,9 @@ def strip_outputs(path) -> bool:
     path = Path(path)
     before = path.read_bytes()
     nb = nbformat.reads(before.decode("utf-8"), as_version=4)
+    nb.metadata.pop("widgets", None)
     for cell in nb.cells:
+        cell.metadata.pop("execution", None)
         if cell.cell_type != "code":
             continue
         if CHECK_OUTPUT in (line.strip() for line in cell.source.splitlines()):

@@ -139,6 +139,8 @@ def test_strip_keeps_checked_outputs_only(tmp_path):
     checked = "# NBVAL_CHECK_OUTPUT\n6 * 7"
     nb = worked_notebook("print('hello')", checked)
     nb.cells[2].outputs = [new_output("execute_result", data={"text/plain": "42"}, execution_count=2)]
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    nb.cells[1].metadata["execution"] = {"iopub.status.busy": "2026-11-21T20:00:00.000Z"}
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, path)
 
@@ -147,6 +149,7 @@ def test_strip_keeps_checked_outputs_only(tmp_path):
     nbformat.validate(stripped)
     assert stripped.cells[0].source == MARKDOWN
     assert stripped.cells[1].outputs == [] and stripped.cells[1].execution_count is None
+    assert "widgets" not in stripped.metadata and "execution" not in stripped.cells[1].metadata
     assert stripped.cells[2].source == checked
     assert [o.data for o in stripped.cells[2].outputs] == [{"text/plain": "42"}]
     # nbval fails a cell with outputs and no execution count ("Unrun reference cell has outputs"),
