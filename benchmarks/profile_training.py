@@ -1,0 +1,289 @@
+"""Where training time goes: timing by component of the fast path, the straightforward path
+and the classic loop on a short run, written as a small Markdown report::
+
+    python benchmarks/profile_training.py              # about 2 minutes on a quiet 2-core CPU
+    python benchmarks/profile_training.py --cprofile   # plus the main thread's top functions (cProfile)
+
+Each path runs in its own subprocess. After ``--warmup`` env steps (learning has started,
+XLA has compiled), the wall time of the next ``--steps`` env steps (``--classic-steps`` for
+the slow classic loop) is split by wrapping the functions the training loop calls, in the
+main thread: env stepping, acting, replay store and sample, launching/waiting for the
+learner, refreshing the NumPy acting copy; "other" is the rest (the loop's own Python). The
+learner thread's busy time is reported beside: it overlaps the main thread's work.
+
+Writes ``benchmarks/results/profile.md`` (``--out``) and prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import types
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PATHS = ("fast", "straightforward", "classic")
+#: Config changes of each lunar_lab path (the fast path is Config()'s defaults).
+OVERRIDES = {"fast": {}, "straightforward": dict(num_envs=1, updates_per_call=1, jit_compile=False)}
+COMPONENTS = ("env stepping (gymnasium + Box2D)", "acting (Q-values, ε-greedy)", "replay: store", "replay: sample",
+              "learning: main thread launching / waiting", "acting copy refresh (NumPy weights)", "other Python (loop)")
+LEARNER_BUSY = "learner thread busy (overlaps the above)"
+#: TensorFlow's start-up notices, dropped from the workers' stderr.
+NOISE = re.compile(r"^WARNING: All log messages before absl::InitializeLog|^I0000 .*(oneDNN custom operations|cpu_feature_guard)"
+                   r"|^To enable the following instructions")
+
+
+class Timers:
+    """Exclusive wall-time accumulators (a timed call inside another is subtracted from the
+    outer one), per thread, counting only inside the measured window."""
+
+    def __init__(self):
+        self.measuring, self.total, self.calls, self.local = False, {}, {}, threading.local()
+
+    def wrap(self, name: str, fn):
+        """``fn`` with its own wall time added to ``name`` (when measuring)."""
+        def timed(*args, **kwargs):
+            stack = self.local.__dict__.setdefault("stack", [])
+            if stack and stack[-1][0] == name:  # re-entered under the same name: already counted
+                return fn(*args, **kwargs)
+            frame = [name, 0.0]
+            stack.append(frame)
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - start
+                stack.pop()
+                if stack:
+                    stack[-1][1] += elapsed
+                if self.measuring:
+                    self.total[name] = self.total.get(name, 0.0) + elapsed - frame[1]
+                    self.calls[name] = self.calls.get(name, 0) + 1
+        return timed
+
+
+class Window:
+    """Starts the timers at ``warmup`` env steps and stops them ``steps`` env steps later."""
+
+    def __init__(self, timers: Timers, warmup: int, steps: int, profiler: cProfile.Profile | None):
+        self.timers, self.warmup, self.steps, self.profiler = timers, warmup, steps, profiler
+        self.env_steps, self.started, self.ended, self.gradient_steps = 0, None, None, [0, 0]
+
+    def advance(self, n: int, gradient_steps) -> bool:
+        """Count ``n`` more env steps; True once the window has ended."""
+        self.env_steps += n
+        if self.started is None and self.env_steps >= self.warmup:
+            self.timers.measuring, self.started, self.start_steps = True, time.perf_counter(), self.env_steps
+            self.gradient_steps[0] = gradient_steps()
+            if self.profiler:
+                self.profiler.enable()
+        elif self.started is not None and self.ended is None and self.env_steps >= self.start_steps + self.steps:
+            self.ended, self.timers.measuring = time.perf_counter(), False
+            self.end_steps, self.gradient_steps[1] = self.env_steps, gradient_steps()
+            if self.profiler:
+                self.profiler.disable()
+        return self.ended is not None
+
+
+def profile_lunar_lab(path: str, timers: Timers, window: Window) -> dict:
+    """Run ``lunar_lab.training.train`` with the path's Config, its calls wrapped by ``timers``."""
+    from lunar_lab import training
+    from lunar_lab.config import Config
+    from lunar_lab.envs import OBS_DIM
+    from lunar_lab.replay import ReplayBuffer
+
+    config = Config(total_steps=window.warmup + window.steps + 1_000, learning_starts=min(5_000, window.warmup // 2),
+                    eval_interval=0, **OVERRIDES[path])
+    agent_box = {}
+
+    def make_vector_env(*args, **kwargs):
+        envs = real_make_vector_env(*args, **kwargs)
+        envs.step = timers.wrap(COMPONENTS[0], envs.step)
+        return envs
+
+    def make_agent(*args, **kwargs):
+        agent = real_make_agent(*args, **kwargs)
+        agent.act = timers.wrap(COMPONENTS[1], agent.act)
+        agent.learn_steps = timers.wrap(LEARNER_BUSY, agent.learn_steps)
+        agent.sync_policy = timers.wrap(COMPONENTS[5], agent.sync_policy)
+        agent_box["agent"] = agent
+        return agent
+
+    class TimedBuffer(ReplayBuffer):
+        add_batch = timers.wrap(COMPONENTS[2], ReplayBuffer.add_batch)
+        sample = timers.wrap(COMPONENTS[3], ReplayBuffer.sample)
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._add = self.add_batch
+            self.add_batch = self._counting_add
+
+        def _counting_add(self, obs, *args):
+            self._add(obs, *args)
+            if window.advance(len(obs), lambda: agent_box["agent"].learner_steps):
+                raise _Done
+
+    real_make_vector_env, real_make_agent = training.make_vector_env, training.make_agent
+    training.make_vector_env, training.make_agent = make_vector_env, make_agent
+    learner_cls = getattr(training, "_BackgroundLearner", None)
+    if learner_cls is not None:  # the main thread's time launching and joining the learner's calls
+        learner_cls.start = timers.wrap(COMPONENTS[4], learner_cls.start)
+        learner_cls.join = timers.wrap(COMPONENTS[4], learner_cls.join)
+    try:
+        training.train(config, replay_buffer=TimedBuffer(config.buffer_capacity, OBS_DIM, seed=config.seed), progress=False)
+    except _Done:
+        pass
+    return config.to_dict()
+
+
+class _Done(Exception):
+    """Ends a profiled run once its window is measured."""
+
+
+class _TimedModel:
+    """A Keras model whose eager calls are timed; everything else is the model's."""
+
+    def __init__(self, model, timed_call):
+        self._model, self._timed_call = model, timed_call
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+    def __call__(self, *args, **kwargs):
+        return self._timed_call(*args, **kwargs)
+
+
+def profile_classic(timers: Timers, window: Window) -> dict:
+    """Run :func:`classic_loop.train` with its calls wrapped by ``timers``."""
+    import gymnasium
+
+    import classic_loop
+
+    built = []
+
+    def build_q_network():
+        model = real_build()
+        if not built:  # the first network built is the Q-network that acts
+            model = _TimedModel(model, timers.wrap(COMPONENTS[1], model.__call__))
+        built.append(model)
+        return model
+
+    def make(*args, **kwargs):
+        env = gymnasium.make(*args, **kwargs)
+        env.step = timers.wrap(COMPONENTS[0], env.step)
+        return env
+
+    def make_agent_learn(*args):
+        return timers.wrap(COMPONENTS[4], real_make_agent_learn(*args))
+
+    real_build, real_make_agent_learn = classic_loop.build_q_network, classic_loop.make_agent_learn
+    classic_loop.build_q_network, classic_loop.make_agent_learn = build_q_network, make_agent_learn
+    classic_loop.gym = types.SimpleNamespace(make=make)
+    classic_loop.get_action = timers.wrap(COMPONENTS[1], classic_loop.get_action)
+    classic_loop.get_experiences = timers.wrap(COMPONENTS[3], classic_loop.get_experiences)
+    classic_loop.train(0, callback=lambda q, env_steps, gradient_steps, _: window.advance(1, lambda: gradient_steps))
+    return classic_loop.HYPERPARAMETERS
+
+
+def worker(path: str, warmup: int, steps: int, use_cprofile: bool, out: str) -> None:
+    """Profile one path in this process and write the measurements as JSON to ``out``."""
+    if path == "classic":  # the classic loop with TensorFlow's own defaults, as the benchmark runs it
+        sys.modules.setdefault("lunar_lab._runtime", types.ModuleType("lunar_lab._runtime"))
+    timers = Timers()
+    profiler = cProfile.Profile() if use_cprofile else None
+    window = Window(timers, warmup, steps, profiler)
+    hyperparameters = profile_classic(timers, window) if path == "classic" else profile_lunar_lab(path, timers, window)
+    wall = window.ended - window.started
+    report = dict(path=path, wall_s=wall, env_steps=window.end_steps - window.start_steps,
+                  gradient_steps=window.gradient_steps[1] - window.gradient_steps[0], components=timers.total,
+                  calls=timers.calls, hyperparameters=hyperparameters)
+    if profiler:
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(15)
+        report["cprofile"] = text.getvalue()
+    Path(out).write_text(json.dumps(report))
+
+
+def markdown(reports: list[dict], command: str) -> str:
+    """The report: per path, each component's share of wall time and µs per env step."""
+    load = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+    lines = ["# Where training time goes", "",
+             f"`{command}` · {time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} logical cores, load average {load} "
+             "(the shares matter more than the absolute times on a busy machine)", "",
+             "Main-thread wall time of a window of env steps after warm-up (learning running, XLA compiled), split by "
+             "the functions the training loop calls. µs per env step, and % of the window's wall time.", ""]
+    names = [r["path"] for r in reports]
+    lines += ["| component | " + " | ".join(names) + " |", "|---|" + "--:|" * len(names)]
+    for component in (*COMPONENTS, LEARNER_BUSY):
+        cells = []
+        for r in reports:
+            seconds = r["components"].get(component, 0.0)
+            if component == COMPONENTS[-1]:
+                seconds = r["wall_s"] - sum(r["components"].get(c, 0.0) for c in COMPONENTS[:-1])
+            cells.append("—" if seconds == 0.0 and component not in r["components"] and component != COMPONENTS[-1]
+                         else f"{1e6 * seconds / r['env_steps']:,.0f} µs ({100 * seconds / r['wall_s']:.0f} %)")
+        lines.append(f"| {component} | " + " | ".join(cells) + " |")
+    lines += ["| **total (wall)** | " + " | ".join(f"**{1e6 * r['wall_s'] / r['env_steps']:,.0f} µs**" for r in reports) + " |",
+              "| env steps/s in the window | " + " | ".join(f"{r['env_steps'] / r['wall_s']:,.0f}" for r in reports) + " |",
+              "| gradient steps/s in the window | " + " | ".join(f"{r['gradient_steps'] / r['wall_s']:,.0f}" for r in reports) + " |",
+              "| window | " + " | ".join(f"{r['env_steps']:,} env steps, {r['wall_s']:.1f} s" for r in reports) + " |", "",
+              "Paths: **fast** = `Config()` (4 envs, 32 gradient steps per XLA-compiled call, learner in a background "
+              "thread, NumPy acting); **straightforward** = `Config(num_envs=1, updates_per_call=1, jit_compile=False)`; "
+              "**classic** = `benchmarks/classic_loop.py` (one eager Keras call per env step, `deque` + `random.sample`, "
+              "a synchronous `tf.function` learning step every 4 env steps). In the classic loop, storing (a `deque` "
+              "append) is not wrapped and counts in \"other\"; its learning step runs in the main thread.", ""]
+    for r in reports:
+        if "cprofile" in r:
+            lines += [f"## cProfile, {r['path']} path: main thread, top functions by own time", "", "```",
+                      r["cprofile"].strip(), "```", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--paths", nargs="+", choices=PATHS, default=list(PATHS), help="paths to profile (default: all)")
+    p.add_argument("--warmup", type=int, default=12_000, help="env steps before the window (default: 12000)")
+    p.add_argument("--steps", type=int, default=30_000, help="env steps in the window, lunar_lab paths (default: 30000)")
+    p.add_argument("--classic-steps", type=int, default=4_000, help="env steps in the window, classic loop (default: 4000)")
+    p.add_argument("--cprofile", action="store_true", help="add the main thread's top functions (cProfile; slows the run)")
+    p.add_argument("--out", type=Path, default=HERE / "results" / "profile.md", help="report (default: benchmarks/results/profile.md)")
+    p.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        path, warmup, steps, use_cprofile, out = args.worker
+        worker(path, int(warmup), int(steps), use_cprofile == "1", out)
+        return 0
+    reports = []
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"), PYTHONPATH=os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])))
+    with tempfile.TemporaryDirectory(prefix="profile_training_") as scratch:
+        for path in args.paths:
+            out = Path(scratch) / f"{path}.json"
+            steps = args.classic_steps if path == "classic" else args.steps
+            warmup = min(args.warmup, 1_000) if path == "classic" else args.warmup  # classic learns from step 65
+            print(f"profiling {path}: {warmup:,} env steps warm-up, then {steps:,} measured", flush=True)
+            done = subprocess.run([sys.executable, __file__, "--worker", path, str(warmup), str(steps),
+                                   "1" if args.cprofile else "0", str(out)], env=env, stderr=subprocess.PIPE, text=True)
+            sys.stderr.write("".join(line for line in done.stderr.splitlines(keepends=True) if not NOISE.search(line)))
+            if done.returncode != 0:
+                return done.returncode
+            reports.append(json.loads(out.read_text()))
+    command = "python benchmarks/profile_training.py" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
+    md = markdown(reports, command)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(md)
+    print(f"\nWrote {args.out}\n\n{md}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
