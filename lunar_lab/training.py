@@ -89,10 +89,13 @@ def train(config: Config, *, td_target_fn: Callable | None = None, loss_fn: Call
         progress: show a tqdm progress bar (env steps, episodes, mean return of the last
             100 episodes, ε, env steps/s).
         on_evaluation: called after each periodic greedy evaluation.
-        checkpoint_dir: if given, the agent's weights are saved there after each greedy
-            evaluation that beats the previous best (subfolder ``best``) and at the end.
+        checkpoint_dir: if given, the agent's weights and ``config.json`` are saved there after
+            each greedy evaluation that beats the previous best (subfolder ``best``) and at the
+            end (``final``); :func:`lunar_lab.runs.load_agent` loads either.
 
-    Seeding: the same config on the same machine gives the same episode returns.
+    Seeding: the same config on the same machine gives the same episode returns. The
+    evaluations are part of the run: each one waits for the learner and refreshes the acting
+    weights, so another ``eval_interval`` gives another (equally valid) run.
     """
     functions = dict(td_target_fn=td_target_fn, loss_fn=loss_fn, target_update_fn=target_update_fn,
                      temperature_loss_fn=temperature_loss_fn)
@@ -229,3 +232,4 @@ def _save_checkpoint(agent, directory: Path) -> None:
     for name in agent.weight_files:  # a checkpoint slot is meant to be replaced
         (directory / name).unlink(missing_ok=True)
     agent.save(directory)
+    (directory / "config.json").write_text(agent.config.to_json() + "\n")  # load_agent(directory) works

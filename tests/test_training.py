@@ -8,6 +8,7 @@ from lunar_lab.agents import make_agent
 from lunar_lab.training import _save_checkpoint, _store, train
 from lunar_lab.nstep import NStepAccumulator
 from lunar_lab.replay import ReplayBuffer
+from lunar_lab.runs import load_agent
 
 TINY = dict(total_steps=1500, learning_starts=300, num_envs=2, hidden_sizes=(16,), eval_interval=0,
             epsilon_decay_steps=1000, batch_size=16, updates_per_call=4)
@@ -68,6 +69,8 @@ def test_checkpoints_written(tmp_path):
     assert len(r.evaluations["mean"]) == 1
     assert (tmp_path / "best" / "q_network.weights.h5").is_file()
     assert (tmp_path / "final" / "q_network.weights.h5").is_file()
+    best = load_agent(tmp_path / "best")
+    assert best.config.replace(jit_compile=cfg.jit_compile) == cfg  # loaded for acting, without XLA
 
 
 @pytest.mark.parametrize("algo", ["dqn", "sqn"])
