@@ -1,0 +1,642 @@
+"""Checks for notebook 01, "Bellman targets": targets by hand, TD targets, the Q-learning loss.
+
+Each check runs the learner's function on hand-computed and random cases (the TensorFlow
+ones eagerly and inside a compiled ``tf.function``, the way the agent's learning step calls
+them), compares with the package's reference (:func:`lunar_lab.targets.dqn_targets`,
+:func:`lunar_lab.losses.q_learning_loss`) and, on a mismatch, also computes the usual wrong
+answers to name the likely mistake.
+
+The hand exercise uses the notebook's tiny MDP, a lander reduced to two states:
+
+    states  0 high, 1 low, 2 landed (terminal), 3 crashed (terminal)
+    actions 0 coast, 1 fire (the main engine)
+    high --coast--> low (r = 0)        high --fire--> high (r = −1, fuel)
+    low  --fire---> landed (r = +10)   low  --coast--> crashed (r = −10)
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import numpy as np
+import tensorflow as tf
+
+from lunar_lab.checks.core import ExerciseFailed, exercise, to_numpy
+from lunar_lab.losses import LOSSES
+from lunar_lab.losses import q_learning_loss as reference_loss
+from lunar_lab.targets import dqn_targets
+
+_FORMULA = "y = r + γ·(1 − terminated)·max_a′ Q′(s′, a′)"
+
+#: The tiny MDP of notebook 01: names of its states and actions.
+STATES = ("high", "low", "landed", "crashed")
+ACTIONS = ("coast", "fire")
+#: γ of the hand exercise.
+HAND_GAMMA = 0.9
+#: The current estimate Q(s, a) of the hand exercise, [4 states, 2 actions]. The rows of the
+#: terminal states hold whatever a network would output there: numbers that must not be used.
+HAND_Q_TABLE = np.array([[4.0, 2.0],     # high:    Q(high, coast), Q(high, fire)
+                         [-3.0, 6.0],    # low
+                         [5.0, 1.0],     # landed  (terminal)
+                         [-2.0, 8.0]])   # crashed (terminal)
+HAND_Q_TABLE.flags.writeable = False     # shared with the notebook: read-only
+#: The five transitions of the hand exercise: (s, a, r, s′, terminated, truncated), as indices.
+HAND_TRANSITIONS = (
+    (0, 0, 0.0, 1, False, False),    # high, coast -> low
+    (0, 1, -1.0, 0, False, False),   # high, fire  -> high (hovering)
+    (1, 1, 10.0, 2, True, False),    # low, fire   -> landed: the episode ends
+    (1, 0, -10.0, 3, True, False),   # low, coast  -> crashed: the episode ends
+    (0, 1, -1.0, 0, False, True),    # high, fire  -> high, and the clock runs out (time limit)
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 0: targets by hand
+# --------------------------------------------------------------------------------------------
+
+def hand_targets() -> np.ndarray:
+    """The right targets of the hand exercise: [5] float64, y = r + γ·(1 − terminated)·max_a′ Q(s′, a′)
+    for :data:`HAND_TRANSITIONS`, with Q = :data:`HAND_Q_TABLE` and γ = :data:`HAND_GAMMA`.
+
+    Example:
+        >>> hand_targets().round(2).tolist()
+        [5.4, 2.6, 10.0, -10.0, 2.6]
+    """
+    return np.array([r + HAND_GAMMA * (1.0 - term) * HAND_Q_TABLE[s2].max()
+                     for _, _, r, s2, term, _ in HAND_TRANSITIONS])
+
+
+def _hand_wrong_answers(q, transitions, gamma) -> list[tuple[str, np.ndarray]]:
+    """Common wrong targets of the hand exercise, [N] each, with the message that explains them."""
+    s, a, r, s2, term, trunc = (np.array(col) for col in zip(*transitions))
+    s, a, s2 = s.astype(int), a.astype(int), s2.astype(int)
+    term, trunc = term.astype(float), trunc.astype(float)
+    qmax = q[s2].max(axis=1)
+    done = np.maximum(term, trunc)   # the usual `done = terminated or truncated`
+    return [
+        ("bootstrapped through a terminal transition: s′ = {s2} is terminal (terminated = True), it has no future, "
+         "so y = r; the table's Q({s2}, ·) is whatever a network outputs there and must not be used",
+         r + gamma * qmax),
+        ("treated truncation as termination: this transition was cut by the time limit (truncated = True, "
+         "terminated = False); s′ = {s2} still has a future, so y = r + γ·max_a′ Q(s′, a′) as usual",
+         r + gamma * (1 - done) * qmax),
+        ("the target of a terminal transition is r, not 0: the last reward is still earned, only the "
+         "bootstrap term γ·max Q(s′, ·) is dropped", (1 - term) * (r + gamma * qmax)),
+        ("forgot the discount γ = 0.9 in front of max Q(s′, ·)", r + (1 - term) * qmax),
+        ("γ multiplies the reward too: y = r + γ·max Q(s′, ·), only the future is discounted",
+         gamma * (r + (1 - term) * qmax)),
+        ("took the MIN over a′ (or Q(s′, a) of the action just taken): the Bellman optimality target uses the "
+         "best next action, max_a′ Q(s′, a′)", r + gamma * (1 - term) * q[s2].min(axis=1)),
+        ("averaged Q(s′, ·) over the actions: the Bellman optimality target takes the max over a′",
+         r + gamma * (1 - term) * q[s2].mean(axis=1)),
+        ("used the row of s instead of s′: the future is the value of the NEXT state, max_a′ Q(s′, a′)",
+         r + gamma * (1 - term) * q[s].max(axis=1)),
+        ("used Q(s, a) itself instead of max_a′ Q(s′, a′): the target looks one step ahead, at s′",
+         r + gamma * (1 - term) * q[s, a]),
+        ("forgot the reward r: y = r + γ·max_a′ Q(s′, a′)", gamma * (1 - term) * qmax),
+    ]
+
+
+def check_targets_by_hand(targets_by_hand) -> None:
+    """Check ``targets_by_hand() -> [y_0, …, y_4]``, the targets of :data:`HAND_TRANSITIONS`.
+
+    Args:
+        targets_by_hand: the learner's function, without arguments, returning the five targets
+            y = r + γ·(1 − terminated)·max_a′ Q(s′, a′) of the hand exercise (γ = 0.9, Q =
+            :data:`HAND_Q_TABLE`), computed by hand: a list, tuple or array of 5 numbers.
+            A tolerance of 0.01 allows for rounding.
+
+    Raises:
+        ExerciseFailed: wrong number of values or a wrong value: the message names the
+            transition, expected vs got and the likely mistake (bootstrapped through a terminal
+            transition, treated truncation as termination, forgot γ, min or mean instead of max,
+            the row of s instead of s′ …).
+        NotImplementedYet: the placeholder still raises NotImplementedError.
+
+    Source: Bellman optimality equation for Q*, Sutton & Barto (2018), eq. (3.20); the
+    Q-learning target, Watkins (1989); time limits: Pardo et al. (2018).
+    """
+    expected = hand_targets()
+    n = len(expected)
+    with exercise("targets_by_hand", passed=f"passed ({n} transitions)") as call:
+        got = call(targets_by_hand)
+        if got is None:
+            raise ExerciseFailed("targets_by_hand: your function returned None — did you forget `return`?")
+        try:
+            values = np.asarray(got.numpy() if hasattr(got, "numpy") else got, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            raise ExerciseFailed(f"targets_by_hand: return {n} numbers, e.g. [1.0, 2.0, 3.0, 4.0, 5.0]; got "
+                                 f"{type(got).__name__} {str(got)[:60]}") from None
+        if values.shape != (n,):
+            raise ExerciseFailed(f"targets_by_hand: got {values.size} numbers, expected {n}: one target per "
+                                 f"transition of the table, in its order 0 … {n - 1}")
+        if not np.all(np.isfinite(values)):
+            raise ExerciseFailed("targets_by_hand: some values are not finite numbers (nan or inf)")
+        bad = np.flatnonzero(~np.isclose(values, expected, atol=0.01, rtol=0))
+        if bad.size == 0:
+            return
+        i = int(bad[0])
+        s, a, r, s2, term, trunc = HAND_TRANSITIONS[i]
+        flags = "terminated" if term else ("truncated by the time limit" if trunc else "neither terminated nor truncated")
+        message = (f"targets_by_hand: transition {i} ({STATES[s]}, {ACTIONS[a]}, r = {r:+g} → {STATES[s2]}; "
+                   f"{flags}): y is {values[i]:.4g}, expected {expected[i]:.4g}")
+        if bad.size > 1:
+            message += f" (transitions {', '.join(map(str, bad.tolist()))} are wrong)"
+        for why, wrong in _hand_wrong_answers(HAND_Q_TABLE, HAND_TRANSITIONS, HAND_GAMMA):
+            if abs(wrong[i] - expected[i]) > 0.01 and abs(values[i] - wrong[i]) <= 0.01:
+                raise ExerciseFailed(f"{message}\nlikely mistake: {why.format(s2=STATES[s2])}")
+        raise ExerciseFailed(f"{message}\ncompute {_FORMULA} with γ = {HAND_GAMMA} and the Q-table above")
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 1: TD targets
+# --------------------------------------------------------------------------------------------
+
+def td_target_cases() -> list[dict]:
+    """The cases :func:`check_td_targets` runs: dicts with ``label``, ``rewards`` [B],
+    ``terminated`` [B] (float32, 1.0 = terminal), ``next_q_values`` [B, A] and ``gamma``
+    (a Python float, a scalar tensor or a [B] array), all float32.
+
+    The first case is the hand exercise (:data:`HAND_TRANSITIONS`, :data:`HAND_Q_TABLE`):
+    its targets are the ones the learner computed by hand.
+    """
+    rng = np.random.default_rng(2024)
+    s, a, r, s2, term, trunc = zip(*HAND_TRANSITIONS)
+    cases = [
+        dict(label="the 5 transitions you did by hand (γ = 0.9)",
+             rewards=list(r),
+             terminated=[float(t) for t in term],   # the truncated transition has terminated = 0
+             next_q_values=HAND_Q_TABLE[list(s2)],   # rows 2 and 3: terminal states, must not be used
+             gamma=HAND_GAMMA),
+        dict(label="negative Q-values, γ as a scalar tensor",
+             rewards=[-1.0, 2.0, 0.0],
+             terminated=[0.0, 1.0, 0.0],
+             next_q_values=[[-3.0, -1.0, -2.0], [5.0, 4.0, 6.0], [-0.5, -4.0, -1.5]],
+             gamma=tf.constant(0.5)),
+        dict(label="γ per transition ([B] tensor, as in n-step replay)",
+             rewards=[1.0, -2.0, 0.5, 3.0],
+             terminated=[0.0, 0.0, 1.0, 0.0],
+             next_q_values=[[1.0, 4.0], [2.0, -1.0], [9.0, 9.0], [0.0, -6.0]],
+             gamma=[0.9, 0.81, 0.99, 0.5]),
+    ]
+    for label, batch, actions, terminal_rate, gamma in (
+        ("random batch, B = 7, A = 4", 7, 4, 0.3, 0.99),
+        ("random batch, B = 32, A = 4, γ per transition", 32, 4, 0.2, None),
+        ("single transition, B = 1, A = 3", 1, 3, 0.0, 0.95),
+    ):
+        terminated = (rng.random(batch) < terminal_rate).astype(np.float32)
+        if batch > 1:
+            terminated[1] = 1.0
+        cases.append(dict(
+            label=label,
+            rewards=rng.normal(0, 5, batch).round(2),
+            terminated=terminated,
+            next_q_values=rng.normal(0, 10, (batch, actions)).round(2),
+            gamma=rng.choice([0.9, 0.99, 0.97], batch) if gamma is None else gamma,
+        ))
+    for case in cases:
+        for key in ("rewards", "terminated", "next_q_values"):
+            case[key] = np.asarray(case[key], np.float32)
+        if not isinstance(case["gamma"], (float, tf.Tensor)):
+            case["gamma"] = np.asarray(case["gamma"], np.float32)
+    return cases
+
+
+def _td_arguments(case):
+    gamma = case["gamma"]
+    return dict(
+        rewards=tf.constant(case["rewards"]),
+        terminated=tf.constant(case["terminated"]),
+        next_q_values=tf.constant(case["next_q_values"]),
+        gamma=tf.constant(gamma) if isinstance(gamma, np.ndarray) else gamma,
+    )
+
+
+def _td_wrong_answers(case) -> list[tuple[str, np.ndarray]]:
+    """Common wrong TD targets for ``case``, each with the message that explains it."""
+    r = case["rewards"].astype(np.float64)
+    d = case["terminated"].astype(np.float64)
+    q = case["next_q_values"].astype(np.float64)
+    g = np.asarray(case["gamma"], np.float64)
+    qmax = q.max(axis=-1)
+    terminal = np.flatnonzero(d > 0.5)
+    first = int(terminal[0]) if terminal.size else None
+    return [
+        (f"bootstrapped through a terminal transition at index {first}: where terminated = 1, s′ is a true "
+         f"terminal state with no future, so the target is just r — multiply γ·max Q′ by (1 − terminated)",
+         r + g * qmax),
+        (f"at the terminal transition at index {first} the target should be r, not 0: the reward of the last "
+         "step is still earned; only the bootstrap term γ·max Q′(s′, ·) is cut by (1 − terminated)",
+         (1 - d) * (r + g * qmax)),
+        ("the terminal mask is inverted: you bootstrap only from terminal transitions; use (1 − terminated), "
+         "not terminated", r + g * d * qmax),
+        ("forgot the discount γ: multiply the bootstrapped value by gamma", r + (1 - d) * qmax),
+        ("γ multiplies the reward too: only the bootstrapped value max Q′(s′, ·) is discounted", g * (r + (1 - d) * qmax)),
+        ("used a fixed γ = 0.99 instead of the `gamma` argument (it may be a scalar or a [B] tensor)",
+         r + 0.99 * (1 - d) * qmax),
+        ("averaged Q′(s′, ·) over the actions: the Bellman optimality target takes the MAX over a′",
+         r + g * (1 - d) * q.mean(axis=-1)),
+        ("took the MIN over the actions: the Bellman optimality target takes the max over a′",
+         r + g * (1 - d) * q.min(axis=-1)),
+        ("summed Q′(s′, ·) over the actions: the Bellman optimality target takes the max over a′",
+         r + g * (1 - d) * q.sum(axis=-1)),
+        ("forgot the reward r: y = r + γ·(1 − terminated)·max Q′", g * (1 - d) * qmax),
+        ("took the max of |Q′| (or of the wrong sign): use tf.reduce_max(next_q_values, axis=-1)",
+         r + g * (1 - d) * np.abs(q).max(axis=-1)),
+    ]
+
+
+def _td_result(got, case, where: str) -> np.ndarray:
+    """The learner's targets as float64 [B], after checking return value, shape and dtype."""
+    batch = case["rewards"].shape[0]
+    if got is None:
+        raise ExerciseFailed(f"{where}: your function returned None — did you forget `return`?")
+    dtype = getattr(got, "dtype", None)
+    got_arr = to_numpy(got, f"{where}: the targets")
+    if got_arr.shape != (batch,):
+        shape = list(got_arr.shape)
+        if shape == [batch, batch]:
+            hint = ("a [B] vector was broadcast against a [B, 1] one — did you use keepdims=True in "
+                    "tf.reduce_max? Take the max over axis=-1 without keepdims, so y has shape [B]")
+        elif shape == [batch, 1]:
+            hint = "drop the trailing axis: tf.reduce_max(next_q_values, axis=-1) without keepdims gives [B]"
+        elif len(shape) == 1 and shape[0] == case["next_q_values"].shape[1]:
+            hint = "you took the max over the batch axis (axis=0); take it over the actions, axis=-1"
+        elif got_arr.ndim == 0:
+            hint = "you reduced over the whole batch; one target per transition is needed"
+        else:
+            hint = "one target per transition is needed"
+        raise ExerciseFailed(f"{where}: targets have shape {shape}, expected [{batch}] (B = {batch}) — {hint}")
+    try:
+        dtype = None if dtype is None else tf.as_dtype(dtype)
+    except TypeError:
+        dtype = None
+    if dtype is not None and dtype != tf.float32:
+        raise ExerciseFailed(f"{where}: targets have dtype {dtype.name}, expected float32 — keep the "
+                             "computation in float32 (cast with tf.cast(..., tf.float32) if needed)")
+    return got_arr
+
+
+def _close(a, b) -> bool:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return a.shape == b.shape and bool(np.allclose(a, b, atol=1e-4, rtol=1e-4))
+
+
+def _diagnose(results, expected, wrong_answers):
+    """Index of the first wrong case, and the message of the wrong answer that explains it.
+
+    ``results``, ``expected``: per case, the learner's and the reference value;
+    ``wrong_answers``: per case, a list of (message, value), in the same order for every case.
+    A wrong answer that reproduces the learner's result in every case wins; else one that
+    reproduces the first wrong case; else None.
+    """
+    first = next(i for i, (got, ref) in enumerate(zip(results, expected)) if not _close(got, ref))
+    candidates = range(len(wrong_answers[first]))
+    for k in candidates:
+        if _close(wrong_answers[first][k][1], expected[first]):
+            continue
+        if all(_close(got, wrong[k][1]) for got, wrong in zip(results, wrong_answers)):
+            return first, wrong_answers[first][k][0]
+    for message, value in wrong_answers[first]:
+        if _close(results[first], value) and not _close(value, expected[first]):
+            return first, message
+    return first, None
+
+
+def _report_td(results, cases, prefix: str) -> None:
+    expected = [dqn_targets(**_td_arguments(case)).numpy().astype(np.float64) for case in cases]
+    if all(_close(got, ref) for got, ref in zip(results, expected)):
+        return
+    first, message = _diagnose(results, expected, [_td_wrong_answers(case) for case in cases])
+    got, ref, case = results[first], expected[first], cases[first]
+    index = int(np.flatnonzero(~np.isclose(got, ref, atol=1e-4, rtol=1e-4))[0])
+    detail = (f"{prefix}, case '{case['label']}': element [{index}] is {got[index]:.6g}, expected {ref[index]:.6g} "
+              f"(terminated[{index}] = {int(case['terminated'][index])})")
+    if message is None:
+        raise ExerciseFailed(f"{detail}\ncompare with {_FORMULA}, element by element")
+    raise ExerciseFailed(f"{detail}\nlikely mistake: {message}")
+
+
+def check_td_targets(td_targets) -> None:
+    """Check ``td_targets(rewards, terminated, next_q_values, gamma) -> y``.
+
+    Args:
+        td_targets: the learner's function. It receives float32 tensors ``rewards`` [B],
+            ``terminated`` [B] (1.0 where s′ is terminal) and ``next_q_values`` [B, A], and
+            ``gamma`` as a Python float, a scalar tensor or a [B] tensor; it must return
+            y [B] float32 = r + γ·(1 − terminated)·max_a′ Q′(s′, a′), using TensorFlow ops
+            (it runs inside the agent's compiled learning step).
+
+    Each case of :func:`td_target_cases` is run eagerly; one is run again inside
+    ``tf.function(jit_compile=True)``. Results are compared with
+    :func:`lunar_lab.targets.dqn_targets`.
+
+    Raises:
+        ExerciseFailed: wrong shape, dtype or value — the message names the case, the element,
+            expected vs got and the likely mistake (e.g. "bootstrapped through a terminal
+            transition at index 2").
+        NotImplementedYet: the placeholder still raises NotImplementedError.
+
+    Source: Mnih et al. (2015), Algorithm 1; Sutton & Barto (2018), eq. (6.8).
+    """
+    cases = td_target_cases()
+    with exercise("td_targets", passed=f"passed ({len(cases) + 1} cases)") as call:
+        results = [_td_result(_call(call, td_targets, **_td_arguments(case)), case, f"td_targets, case '{case['label']}'")
+                   for case in cases]
+        _report_td(results, cases, "td_targets")
+        case = cases[2]
+        where = "td_targets inside tf.function"
+
+        @tf.function(jit_compile=True)
+        def compiled(**kwargs):
+            return td_targets(**kwargs)
+
+        got = _td_result(_call(call, compiled, **_td_arguments(case), graph=True), case, f"{where}, case '{case['label']}'")
+        _report_td([got], [case], where)
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 2: the Q-learning loss
+# --------------------------------------------------------------------------------------------
+
+def loss_cases() -> list[dict]:
+    """The cases :func:`check_q_learning_loss` runs: dicts with ``label``, ``q_values`` [B, A]
+    float32, ``actions`` [B] int32 and ``targets`` [B] float32. Every case mixes small
+    (|y − Q| < 1) and large TD errors, so that Huber and MSE differ."""
+    rng = np.random.default_rng(7)
+    cases = [
+        dict(label="hand-computed, B = 3, A = 3",
+             q_values=[[1.0, 2.0, 0.0], [3.0, 4.0, 1.0], [0.0, -1.0, 2.0]],
+             actions=[1, 0, 1],
+             targets=[2.5, 6.0, -1.0]),          # errors 0.5, 3, 0
+        dict(label="B = 2, A = 4, a large negative TD error",
+             q_values=[[0.0, 1.0, 2.0, 3.0], [5.0, 5.0, 5.0, 5.0]],
+             actions=[2, 3],
+             targets=[2.25, -5.0]),               # errors 0.25, −10
+    ]
+    for label, batch, actions in (("random batch, B = 6, A = 4", 6, 4), ("random batch, B = 32, A = 4", 32, 4)):
+        q = rng.normal(0, 3, (batch, actions))
+        a = rng.integers(0, actions, batch)
+        scale = np.where(np.arange(batch) % 2 == 0, 0.5, 8.0)
+        y = q[np.arange(batch), a] + rng.normal(0, 1, batch) * scale
+        cases.append(dict(label=label, q_values=q.round(2), actions=a, targets=y.round(2)))
+    for case in cases:
+        case["q_values"] = np.asarray(case["q_values"], np.float32)
+        case["actions"] = np.asarray(case["actions"], np.int32)
+        case["targets"] = np.asarray(case["targets"], np.float32)
+    return cases
+
+
+def _elementwise(error, loss):
+    if loss == "mse":
+        return error ** 2
+    abs_error = np.abs(error)
+    return np.where(abs_error <= 1.0, 0.5 * error ** 2, abs_error - 0.5)
+
+
+_LOSS_NAMES = {"huber": "the Huber loss (δ = 1): ½·δ² where |δ| ≤ 1, |δ| − ½ beyond",
+               "mse": "the mean squared error mean((y − Q(s, a))²)"}
+
+
+def _loss_wrong_answers(case, loss: str, how: str = "") -> list[tuple[str, float]]:
+    """Common wrong losses for ``case``; ``how`` is "" (a 3-argument function checked for ``loss``),
+    "default" (called without ``loss``) or "argument" (called with ``loss=loss``)."""
+    q = case["q_values"].astype(np.float64)
+    a = case["actions"]
+    y = case["targets"].astype(np.float64)
+    batch, num_actions = q.shape
+    q_taken = q[np.arange(batch), a]
+    other = "mse" if loss == "huber" else "huber"
+    names = _LOSS_NAMES
+    if how == "argument":
+        mixed = (f"called with loss=\"{loss}\", your function returned {names[other]} — it must follow its `loss` "
+                 f"argument: `if loss == \"mse\": … else: …` (Huber for \"huber\")")
+    elif how == "default":
+        mixed = (f"called WITHOUT the `loss` argument, your function returned {names[other]}; the agent calls "
+                 f"loss_fn(q_values, actions, targets), so the default must be loss=\"huber\", as in the package")
+    else:
+        mixed = (f"your loss is {names[other]}, but this check expects {names[loss]} — if you chose "
+                 f"{'MSE' if other == 'mse' else 'Huber'} on purpose, run "
+                 f"check_q_learning_loss(q_learning_loss, loss=\"{other}\") instead")
+    wrong = [
+        (mixed, _elementwise(y - q_taken, other).mean()),
+        ("forgot to gather Q(s, a) by the action taken: you regressed EVERY action's Q-value towards y, "
+         "but y only says what happened after action a — use tf.gather(q_values, actions, axis=1, batch_dims=1)",
+         _elementwise(y[:, None] - q, loss).mean()),
+        ("the masked [B, A] matrix was averaged over all B·A entries (a one-hot mask leaves A − 1 zeros per row): "
+         "gather Q(s, a) first, or sum over the actions before averaging over the batch",
+         _elementwise(y - q_taken, loss).mean() / num_actions),
+        ("used tf.reduce_sum over the batch: the loss is the MEAN over the B transitions "
+         "(with a sum, the step size would grow with the batch size)",
+         _elementwise(y - q_taken, loss).sum()),
+        ("used max_a Q(s, a) instead of Q(s, a) for the action taken: the target y belongs to the action in the "
+         "transition, which need not be the greedy one",
+         _elementwise(y - q.max(axis=-1), loss).mean()),
+        ("tf.gather(q_values, actions, axis=1) without batch_dims=1 picks a [B, B] matrix (every row's value of "
+         "every transition's action): add batch_dims=1 so each row gives its own Q(s, a)",
+         _elementwise(y[None, :] - q[:, a], loss).mean()),
+        ("tf.gather(q_values, actions, axis=1) without batch_dims=1 picks a [B, B] matrix (every row's value of "
+         "every transition's action): add batch_dims=1 so each row gives its own Q(s, a)",
+         _elementwise(y[:, None] - q[:, a], loss).mean()),
+        ("tf.gather(q_values, actions) picks ROWS of q_values (axis 0), not one entry per row: use "
+         "tf.gather(q_values, actions, axis=1, batch_dims=1)",
+         _elementwise(y[:, None] - q[a], loss).mean() if a.max() < batch else np.nan),
+        ("your loss is the mean absolute error |y − Q(s, a)|; this check expects " + names[loss],
+         np.abs(y - q_taken).mean()),
+    ]
+    if loss == "mse":
+        wrong.append(("your loss is ½·MSE; this check (and the package) uses mean((y − Q(s, a))²) without the ½",
+                      0.5 * ((y - q_taken) ** 2).mean()))
+    else:
+        wrong += [
+            ("the quadratic part of Huber needs the factor ½: ½·δ² for |δ| ≤ 1 (so that it meets |δ| − ½ smoothly)",
+             np.where(np.abs(y - q_taken) <= 1, (y - q_taken) ** 2, np.abs(y - q_taken) - 0.5).mean()),
+            ("the linear part of Huber is |δ| − ½ (not |δ|), so that it meets ½·δ² at |δ| = 1",
+             np.where(np.abs(y - q_taken) <= 1, 0.5 * (y - q_taken) ** 2, np.abs(y - q_taken)).mean()),
+        ]
+    return wrong
+
+
+def _loss_result(got, where: str) -> float:
+    if got is None:
+        raise ExerciseFailed(f"{where}: your function returned None — did you forget `return`?")
+    dtype = getattr(got, "dtype", None)
+    got_arr = to_numpy(got, f"{where}: the loss")
+    if got_arr.shape != ():
+        raise ExerciseFailed(f"{where}: the loss has shape {list(got_arr.shape)}, expected a scalar — return one "
+                             "number: the mean over the batch of the per-transition losses (tf.reduce_mean)")
+    try:
+        dtype = None if dtype is None else tf.as_dtype(dtype)
+    except TypeError:
+        dtype = None
+    if dtype is not None and dtype != tf.float32:
+        raise ExerciseFailed(f"{where}: the loss has dtype {dtype.name}, expected float32 — keep the computation "
+                             "in float32 (the Q-values are float32; cast with tf.cast(..., tf.float32) if needed)")
+    return float(got_arr)
+
+
+def _report_loss(results, cases, loss: str, prefix: str, how: str = "") -> None:
+    expected = [float(reference_loss(c["q_values"], c["actions"], c["targets"], loss=loss)) for c in cases]
+    if all(_close(got, ref) for got, ref in zip(results, expected)):
+        return
+    first, message = _diagnose(results, expected, [_loss_wrong_answers(case, loss, how) for case in cases])
+    detail = f"{prefix}, case '{cases[first]['label']}': loss is {results[first]:.6g}, expected {expected[first]:.6g}"
+    if message is None:
+        raise ExerciseFailed(f"{detail}\ngather Q(s, a) = q_values[i, actions[i]], take the per-transition "
+                             f"{'Huber loss (δ = 1)' if loss == 'huber' else 'squared error'} of y − Q(s, a), "
+                             "then the mean over the batch")
+    raise ExerciseFailed(f"{detail}\nlikely mistake: {message}")
+
+
+def _check_loss_gradients(q_learning_loss, call, case, loss: str, prefix: str, kwargs: dict) -> None:
+    where = f"{prefix}, case '{case['label']}'"
+    q_values = tf.Variable(case["q_values"])
+    targets = tf.Variable(case["targets"])
+    actions = tf.constant(case["actions"])
+    with tf.GradientTape(persistent=True) as tape:
+        value = _call(call, q_learning_loss, q_values, actions, targets, **kwargs)
+    try:
+        grad_q, grad_y = tape.gradient(value, [q_values, targets])
+    except Exception as err:  # e.g. the loss is a NumPy number: nothing on the tape
+        raise ExerciseFailed(f"{where}: could not differentiate your loss ({type(err).__name__}) — compute it with "
+                             "TensorFlow ops only (no NumPy, no .numpy()), so that gradients reach Q(s, a)") from None
+    if grad_q is None or not np.any(to_numpy(grad_q, "gradient")):
+        raise ExerciseFailed(f"{where}: no gradient reaches q_values — compute the loss with TensorFlow ops only "
+                             "(NumPy or .numpy() cuts the tape), otherwise the network cannot learn")
+    if grad_y is not None and np.any(to_numpy(grad_y, "gradient")):
+        g = to_numpy(grad_y, "gradient")
+        index = int(np.flatnonzero(g)[0])
+        raise ExerciseFailed(
+            f"{where}: the gradient flows into the targets (d loss / d targets[{index}] = {g[index]:.4g}, expected "
+            "none) — Q-learning treats y as a constant: wrap it in tf.stop_gradient(targets) before using it")
+    expected = tf.Variable(case["q_values"])
+    with tf.GradientTape() as tape:
+        ref = reference_loss(expected, actions, case["targets"], loss=loss)
+    ref_grad = tape.gradient(ref, expected).numpy()
+    got_grad = to_numpy(grad_q, "gradient")
+    if not np.allclose(got_grad, ref_grad, atol=1e-4, rtol=1e-4):
+        i, j = (int(k) for k in np.argwhere(~np.isclose(got_grad, ref_grad, atol=1e-4, rtol=1e-4))[0])
+        raise ExerciseFailed(f"{where}: d loss / d q_values[{i}, {j}] is {got_grad[i, j]:.6g}, expected "
+                             f"{ref_grad[i, j]:.6g} (action taken: {int(case['actions'][i])}) — the value is right "
+                             "but the gradient is not: only Q(s, a) of the action taken should receive one")
+
+
+def _takes_loss_argument(fn) -> bool:
+    """Whether ``fn`` accepts a keyword argument ``loss`` (a parameter of that name, or **kwargs)."""
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "loss" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) or p.kind == p.VAR_KEYWORD
+               for p in parameters)
+
+
+def _check_loss_mode(q_learning_loss, call, cases, loss: str, how: str) -> None:
+    """Values on every case; unless ``how`` is "default", also the gradients on case 0 and case 3
+    compiled (see :func:`_loss_case_count`)."""
+    kwargs = {"loss": loss} if how == "argument" else {}
+    prefix = f'q_learning_loss(..., loss="{loss}")' if how == "argument" else "q_learning_loss"
+    results = [
+        _loss_result(_call(call, q_learning_loss, tf.constant(case["q_values"]), tf.constant(case["actions"]),
+                           tf.constant(case["targets"]), **kwargs), f"{prefix}, case '{case['label']}'")
+        for case in cases]
+    _report_loss(results, cases, loss, prefix, how)
+    if how == "default":
+        return
+    _check_loss_gradients(q_learning_loss, call, cases[0], loss, prefix, kwargs)
+    case = cases[3]
+    where = f"{prefix} inside tf.function"
+
+    @tf.function(jit_compile=True)
+    def compiled(q_values, actions, targets):
+        return q_learning_loss(q_values, actions, targets, **kwargs)
+
+    got = _call(call, compiled, tf.constant(case["q_values"]), tf.constant(case["actions"]),
+                tf.constant(case["targets"]), graph=True)
+    _report_loss([_loss_result(got, f"{where}, case '{case['label']}'")], [case], loss, where, how)
+
+
+def _loss_case_count(cases, how: str) -> int:
+    return len(cases) if how == "default" else len(cases) + 2
+
+
+def check_q_learning_loss(q_learning_loss, loss: str | None = None) -> None:
+    """Check ``q_learning_loss(q_values, actions, targets, loss="huber") -> scalar``.
+
+    Args:
+        q_learning_loss: the learner's function: ``q_values`` [B, A] float32, ``actions`` [B]
+            int32, ``targets`` [B] float32 (and optionally ``loss``, ``"huber"`` or ``"mse"``,
+            default ``"huber"``, as :func:`lunar_lab.losses.q_learning_loss`) → a float32 scalar,
+            the mean over the batch of the per-transition loss of y − Q(s, a), with Q(s, a)
+            gathered by the action taken and no gradient through y.
+        loss: None (default): if the function takes a ``loss`` argument, check both losses
+            (``loss="huber"``, ``loss="mse"``) and that its default is Huber; if it takes three
+            arguments, check it as Huber. ``"huber"`` (δ = 1) or ``"mse"`` (mean of
+            (y − Q(s, a))², no ½): check only that loss.
+
+    Compared with :func:`lunar_lab.losses.q_learning_loss` on :func:`loss_cases`, eagerly and
+    inside ``tf.function(jit_compile=True)``; the gradients are checked with a
+    ``tf.GradientTape``: d loss / d q_values as the reference's, and d loss / d targets None
+    or zero.
+
+    Raises:
+        ValueError: ``loss`` is not None, "huber" or "mse".
+        ExerciseFailed: wrong shape, dtype or value, or gradients in the wrong place — with the
+            likely mistake (MSE vs Huber, the `loss` argument ignored, missing gather, gather
+            along the wrong axis, reduce_sum instead of mean, gradient through the targets …).
+        NotImplementedYet: the placeholder still raises NotImplementedError.
+
+    Source: Mnih et al. (2015), Methods ("error clipping"); Huber (1964).
+    """
+    if loss is not None and loss not in LOSSES:
+        raise ValueError(f"loss must be None or one of {LOSSES}, got {loss!r}")
+    cases = loss_cases()
+    takes_loss = _takes_loss_argument(q_learning_loss)
+    if not takes_loss:
+        modes = [(loss or "huber", "")]
+    elif loss is not None:
+        modes = [(loss, "argument")]
+    else:
+        modes = [("huber", "argument"), ("mse", "argument"), ("huber", "default")]
+    losses = sorted({m for m, _ in modes}, key=["huber", "mse"].index)
+    names = " and ".join({"huber": "Huber", "mse": "MSE"}[m] for m in losses)
+    count = sum(_loss_case_count(cases, how) for _, how in modes)
+    with exercise("q_learning_loss", passed=f"passed ({count} cases, {names})") as call:
+        for mode, how in modes:   # how == "default": called as the agent does, loss_fn(q_values, actions, targets)
+            _check_loss_mode(q_learning_loss, call, cases, mode, how)
+
+
+# --------------------------------------------------------------------------------------------
+
+def _call(call, fn, *args, graph: bool = False, **kwargs):
+    """``call(fn, ...)`` with hints for the crashes the exercises typically produce."""
+    try:
+        return call(fn, *args, **kwargs)
+    except ExerciseFailed as err:
+        if type(err) is not ExerciseFailed and not graph:  # NotImplementedYet: the placeholder
+            raise
+        # inside tf.function, .numpy() raises NotImplementedError too: that is not the placeholder
+        text = str(err) if type(err) is ExerciseFailed else f"{getattr(call, 'name', 'your function')}: your code raised an error"
+        text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", text)   # TensorFlow's op prefix and suffix
+        text = re.sub(r"\s*\[Op:\w+\]( name:.*)?$", "", text)
+        text = re.sub(r"raised (\w+): in user code:$", r"raised \1 inside tf.function", text)
+        hints = []
+        if graph:
+            hints.append("your function works on eager tensors but fails inside the compiled learning step "
+                         "(tf.function): use TensorFlow ops (tf.reduce_max, tf.gather, tf.where …), not NumPy, "
+                         "Python `if` on tensors or .numpy()")
+        if "ncompatible shapes" in text or "broadcast" in text:
+            hints.append("shapes do not line up: rewards and terminated are [B], next_q_values / q_values are "
+                         "[B, A]; reduce or gather over the action axis (axis=-1) to get [B]")
+        if "bool" in text and "float" in text:
+            hints.append("terminated is a float32 tensor (1.0 = terminal): use 1.0 - terminated")
+        if ("int32" in text or "int64" in text) and "float" in text:
+            hints.append("mixing integer and float tensors: cast with tf.cast(..., tf.float32) (actions stay int32 "
+                         "for tf.gather)")
+        if "is not in [0," in text:
+            hints.append("an index is out of range: tf.gather(q_values, actions) without axis=1 uses the actions as "
+                         "ROW numbers (transitions); pick one entry per row with "
+                         "tf.gather(q_values, actions, axis=1, batch_dims=1)")
+        text = text.strip()
+        raise ExerciseFailed(text + ("\nhint: " + "\nhint: ".join(hints) if hints else "")) from None
