@@ -783,6 +783,24 @@ def finite(value):
 README_BEGIN, README_END = "<!-- results:begin -->", "<!-- results:end -->"
 
 
+def summary(md: str) -> str:
+    r"""The head of the results Markdown ``md`` (machine, targets, median ratios) for the
+    project README, with a link to the full results in benchmarks/README.md.
+
+        >>> print(summary("# T\n\n## Targets\n\nok\n\n## Runs\n\nlong table\n"))
+        # T
+        <BLANKLINE>
+        ## Targets
+        <BLANKLINE>
+        ok
+        <BLANKLINE>
+        Per-run numbers, learning curves per env step and where the time goes: [benchmarks/README.md](benchmarks/README.md#results).
+        <BLANKLINE>
+    """
+    head = md.split("\n## Runs\n", 1)[0].rstrip()
+    return f"{head}\n\nPer-run numbers, learning curves per env step and where the time goes: [benchmarks/README.md](benchmarks/README.md#results).\n"
+
+
 def update_readme(readme: Path, md: str, images: str = "results/") -> bool:
     """Put ``md`` (headings one level down, image paths under ``images``) between the
     README's results markers; False (README unchanged) when the markers are missing."""
@@ -889,8 +907,9 @@ def main(argv=None) -> int:
     (out / "training.md").write_text(md)
     print(f"\nWrote {out / 'training.json'}, {out / 'training.md'}" + (f" and {png}" if png else "") + "\n")
     if not args.smoke and out.resolve() == DEFAULT_OUT.resolve():
-        for readme, images in ((HERE / "README.md", "results/"), (HERE.parent / "README.md", "benchmarks/results/")):
-            if update_readme(readme, md, images):
+        for readme, text, images in ((HERE / "README.md", md, "results/"),
+                                     (HERE.parent / "README.md", summary(md), "benchmarks/results/")):
+            if update_readme(readme, text, images):
                 print(f"Updated the results section of {readme}\n")
     print(md)
     return 0 if all(r["status"] == "ok" for r in runs) else 1
