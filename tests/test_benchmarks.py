@@ -372,3 +372,16 @@ def test_classic_update_and_epsilon_rules():
     assert classic_loop.check_update_conditions(3, 4, memory) and not classic_loop.check_update_conditions(4, 4, memory)
     assert not classic_loop.check_update_conditions(3, 4, memory[:classic_loop.MINIBATCH_SIZE])
     assert classic_loop.get_new_eps(1.0) == pytest.approx(0.995) and classic_loop.get_new_eps(0.01) == 0.01
+
+
+@pytest.mark.parametrize("readme, summarize, images", [
+    (BENCHMARKS / "README.md", False, "results/"),
+    (BENCHMARKS.parent / "README.md", True, "benchmarks/results/"),
+])
+def test_readmes_show_the_committed_results(tmp_path, readme, summarize, images):
+    """The results sections of both READMEs are what the benchmark wrote from results/training.md."""
+    md = (BENCHMARKS / "results" / "training.md").read_text()
+    copy = tmp_path / "README.md"
+    copy.write_text(readme.read_text())
+    assert bt.update_readme(copy, bt.summary(md) if summarize else md, images)
+    assert copy.read_text() == readme.read_text()
