@@ -268,13 +268,7 @@ def _td_result(got, case, where: str) -> np.ndarray:
         else:
             hint = "one target per transition is needed"
         raise ExerciseFailed(f"{where}: targets have shape {shape}, expected [{batch}] (B = {batch}) — {hint}")
-    try:
-        dtype = None if dtype is None else tf.as_dtype(dtype)
-    except TypeError:
-        dtype = None
-    if dtype is not None and dtype != tf.float32:
-        raise ExerciseFailed(f"{where}: targets have dtype {dtype.name}, expected float32 — keep the "
-                             "computation in float32 (cast with tf.cast(..., tf.float32) if needed)")
+    _require_float32(dtype, f"{where}: targets have", "")
     return got_arr
 
 
@@ -466,13 +460,7 @@ def _loss_result(got, where: str) -> float:
     if got_arr.shape != ():
         raise ExerciseFailed(f"{where}: the loss has shape {list(got_arr.shape)}, expected a scalar — return one "
                              "number: the mean over the batch of the per-transition losses (tf.reduce_mean)")
-    try:
-        dtype = None if dtype is None else tf.as_dtype(dtype)
-    except TypeError:
-        dtype = None
-    if dtype is not None and dtype != tf.float32:
-        raise ExerciseFailed(f"{where}: the loss has dtype {dtype.name}, expected float32 — keep the computation "
-                             "in float32 (the Q-values are float32; cast with tf.cast(..., tf.float32) if needed)")
+    _require_float32(dtype, f"{where}: the loss has", "the Q-values are float32; ")
     return float(got_arr)
 
 
@@ -640,3 +628,14 @@ def _call(call, fn, *args, graph: bool = False, **kwargs):
                          "tf.gather(q_values, actions, axis=1, batch_dims=1)")
         text = text.strip()
         raise ExerciseFailed(text + ("\nhint: " + "\nhint: ".join(hints) if hints else "")) from None
+
+
+def _require_float32(dtype, what: str, why: str) -> None:
+    """Raise ExerciseFailed when ``dtype`` (anything tf.as_dtype takes, or None: unknown) is not float32."""
+    try:
+        dtype = None if dtype is None else tf.as_dtype(dtype)
+    except TypeError:
+        return
+    if dtype is not None and dtype != tf.float32:
+        raise ExerciseFailed(f"{what} dtype {dtype.name}, expected float32 — keep the computation in float32 "
+                             f"({why}cast with tf.cast(..., tf.float32) if needed)")
