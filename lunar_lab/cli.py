@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -188,7 +189,23 @@ def _course(args) -> int:
         return 0
     import subprocess
 
-    return subprocess.call([sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={args.dir}"])
+    return subprocess.call(lab_command(args.dir))
+
+
+def lab_command(directory) -> list[str]:
+    """The command that opens JupyterLab on ``directory`` with this Python.
+
+    JupyterLab refuses to start as root (as in many containers and cloud notebooks) unless
+    told ``--allow-root``; the command says so when the user is root.
+
+    Example:
+        >>> lab_command("my_notebooks")[-1]
+        '--notebook-dir=my_notebooks'
+    """
+    command = [sys.executable, "-m", "jupyter", "lab"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    return command + [f"--notebook-dir={directory}"]
 
 
 if __name__ == "__main__":

@@ -57,3 +57,14 @@ def test_every_subcommand_has_help():
     for command in ("train", "evaluate", "video", "pretrained", "course"):
         out = subprocess.run([sys.executable, "-m", "lunar_lab.cli", command, "--help"], capture_output=True, text=True)
         assert out.returncode == 0 and "usage: lunar-lab" in out.stdout, command
+
+
+@pytest.mark.parametrize("uid, allow_root", [(0, True), (1000, False)])
+def test_course_opens_lab_as_root_too(monkeypatch, uid, allow_root):
+    """JupyterLab refuses root unless told --allow-root; the course command tells it exactly then."""
+    from lunar_lab.cli import lab_command
+
+    monkeypatch.setattr("os.geteuid", lambda: uid, raising=False)
+    command = lab_command("my_notebooks")
+    assert command[1:4] == ["-m", "jupyter", "lab"] and command[-1] == "--notebook-dir=my_notebooks"
+    assert ("--allow-root" in command) is allow_root
