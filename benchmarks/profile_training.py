@@ -250,6 +250,7 @@ def markdown(reports: list[dict], command: str) -> str:
 
 
 def main(argv=None) -> int:
+    """``python benchmarks/profile_training.py``: profile the paths, write and print the report; exit status."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--paths", nargs="+", choices=PATHS, default=list(PATHS), help="paths to profile (default: all)")
     p.add_argument("--warmup", type=int, default=12_000, help="env steps before the window (default: 12000)")

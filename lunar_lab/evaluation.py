@@ -35,10 +35,12 @@ class Evaluation:
 
     @property
     def mean(self) -> float:
+        """Mean undiscounted return over the episodes."""
         return float(np.mean(self.returns))
 
     @property
     def std(self) -> float:
+        """Standard deviation of the returns over the episodes (population, ddof = 0)."""
         return float(np.std(self.returns))
 
     @property
