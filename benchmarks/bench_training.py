@@ -797,7 +797,7 @@ def summary(md: str) -> str:
         Per-run numbers, learning curves per env step and where the time goes: [benchmarks/README.md](benchmarks/README.md#results).
         <BLANKLINE>
     """
-    head = md.split("\n## Runs\n", 1)[0].rstrip().replace("](#per-seed-ratios)", "](benchmarks/README.md#per-seed-ratios)")
+    head = md.split("\n## Runs\n", 1)[0].rstrip().replace("[below](#per-seed-ratios)", "[benchmarks/README.md](benchmarks/README.md#per-seed-ratios)")
     return f"{head}\n\nPer-run numbers, learning curves per env step and where the time goes: [benchmarks/README.md](benchmarks/README.md#results).\n"
 
 
