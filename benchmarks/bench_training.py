@@ -7,6 +7,8 @@ each in a fresh subprocess so that memory and TensorFlow state are independent, 
 
     python benchmarks/bench_training.py            # the full benchmark (about 45 min, quiet 2-core CPU)
     python benchmarks/bench_training.py --smoke    # end to end on a tiny budget (under a minute)
+    python benchmarks/bench_training.py --algos dqn --peers --no-straightforward --set learning_rate=0.003
+                                                   # a Config change under the same protocol (temp folder)
 
 Agents:
 
@@ -210,6 +212,10 @@ class Tracker:
 
 class _Stop(Exception):
     """Raised from ``train``'s ``on_evaluation`` hook to end a lunar_lab run."""
+
+
+#: Config fields every lunar_lab run gets from the benchmark (lunar_lab_config), not from --set.
+BENCHMARK_FIELDS = ("algo", "seed", "total_steps", "eval_interval", "stop_when_solved")
 
 
 def lunar_lab_config(spec: dict):
@@ -717,6 +723,10 @@ def markdown(results: dict) -> str:
         f"{s['max_env_steps']:,} env steps; a peer stops when solved or after {peers_budget}.", ""]
     if s.get("smoke"):
         lines += ["**Smoke run** (tiny budget): the numbers only show that the benchmark works.", ""]
+    if s.get("overrides"):
+        changes = ", ".join(f"`{k}={json.dumps(v)}`" for k, v in s["overrides"].items())
+        lines += [f"**Config changed** for every lunar_lab run: {changes}; the targets below are about these settings, "
+                  "not the package's defaults.", ""]
     for agent, reason in results["skipped"].items():
         lines += [f"Skipped: **{agent}**: {reason}", ""]
     lines += ["## Targets", "", "| target | measured | verdict |", "|---|--:|---|"]
@@ -827,6 +837,39 @@ def available_peers(peers: list[str]) -> tuple[list[str], dict[str, str]]:
     return peers, skipped
 
 
+def config_override(text: str) -> tuple[str, object]:
+    """``FIELD=VALUE`` → (field, value): VALUE is read as JSON (numbers, true/false, null,
+    lists), else kept as a string; the field and value are checked by ``Config`` itself.
+
+    Raises:
+        argparse.ArgumentTypeError: no ``=``, a field the benchmark sets itself
+            (``BENCHMARK_FIELDS``), or ``Config`` refuses the field or the value.
+
+    Example:
+        >>> config_override("learning_rate=0.003"), config_override("hidden_sizes=[64, 64]")
+        (('learning_rate', 0.003), ('hidden_sizes', [64, 64]))
+        >>> config_override("loss=mse")
+        ('loss', 'mse')
+    """
+    from lunar_lab.config import Config
+
+    field, sep, raw = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected FIELD=VALUE, got {text!r}")
+    if field in BENCHMARK_FIELDS:
+        raise argparse.ArgumentTypeError(f"{field} is set by the benchmark itself (its own options: --algos, --seeds, "
+                                         f"--max-env-steps, --eval-every); --set takes the other Config fields")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    try:
+        Config().replace(**{field: value})
+    except (TypeError, ValueError) as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return field, value
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     """Command-line options (see the module docstring and README.md)."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -844,7 +887,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help=f"a peer's budget on seed s: this × {REFERENCE}'s time to solve on s (default: 20)")
     p.add_argument("--peer-max-minutes", type=float, default=10.0, help="cap on a peer's budget (default: 10)")
     p.add_argument("--peer-budget-minutes", type=float, help="a fixed training-time budget for every peer run instead")
-    p.add_argument("--out", type=Path, help="results folder (default: benchmarks/results; --smoke: a new temp folder)")
+    p.add_argument("--set", dest="overrides", metavar="FIELD=VALUE", action="append", default=[], type=config_override,
+                   help="change a Config field of every lunar_lab run, e.g. --set learning_rate=0.003 --set "
+                        "hidden_sizes=[64,64] (repeatable; the results then go to a new temp folder unless --out is given)")
+    p.add_argument("--out", type=Path, help="results folder (default: benchmarks/results; --smoke or --set: a new temp folder)")
     p.add_argument("--smoke", action="store_true", help=f"end-to-end check: {SMOKE['max_env_steps']:,} env steps per run, "
                    "2-episode evaluations every 1,000 steps, first seed only")
     p.add_argument("--worker", help=argparse.SUPPRESS)
@@ -866,7 +912,11 @@ def main(argv=None) -> int:
                     smoke=args.smoke, reference=REFERENCE)
     if args.smoke:
         settings.update(SMOKE, seeds=args.seeds[:1], peer_max_env_steps=SMOKE["max_env_steps"])
-    out = args.out or (Path(tempfile.mkdtemp(prefix="bench_training_smoke_")) if args.smoke else DEFAULT_OUT)
+    settings["overrides"] = dict(args.overrides)  # --set, recorded on its own for the report
+    settings["lunar_lab_overrides"] = dict(settings["lunar_lab_overrides"], **settings["overrides"])
+    scratch_run = args.smoke or bool(args.overrides)  # never over the committed results
+    out = args.out or (Path(tempfile.mkdtemp(prefix="bench_training_smoke_" if args.smoke else "bench_training_set_"))
+                       if scratch_run else DEFAULT_OUT)
     peers, skipped = available_peers(args.peers)
     for agent, reason in skipped.items():
         print(f"Skipping {agent}: {reason}", flush=True)
@@ -906,7 +956,7 @@ def main(argv=None) -> int:
     md = markdown(results)
     (out / "training.md").write_text(md)
     print(f"\nWrote {out / 'training.json'}, {out / 'training.md'}" + (f" and {png}" if png else "") + "\n")
-    if not args.smoke and out.resolve() == DEFAULT_OUT.resolve():
+    if not scratch_run and out.resolve() == DEFAULT_OUT.resolve():
         for readme, text, images in ((HERE / "README.md", md, "results/"),
                                      (HERE.parent / "README.md", summary(md), "benchmarks/results/")):
             if update_readme(readme, text, images):

@@ -9,7 +9,9 @@ XLA has compiled), the wall time of the next ``--steps`` env steps (``--classic-
 the slow classic loop) is split by wrapping the functions the training loop calls, in the
 main thread: env stepping, acting, replay store and sample, launching/waiting for the
 learner, refreshing the NumPy acting copy; "other" is the rest (the loop's own Python). The
-learner thread's busy time is reported beside: it overlaps the main thread's work.
+learner thread's busy time is reported beside: it overlaps the main thread's work. After the
+window, the same compiled learning call is timed alone (nothing else running), so the report
+shows how much slower a gradient step is while the main thread steps the environments.
 
 Writes ``benchmarks/results/profile.md`` (``--out``) and prints it.
 """
@@ -23,6 +25,7 @@ import json
 import os
 import pstats
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +41,8 @@ OVERRIDES = {"fast": {}, "straightforward": dict(num_envs=1, updates_per_call=1,
 COMPONENTS = ("env stepping (gymnasium + Box2D)", "acting (Q-values, ε-greedy)", "replay: store", "replay: sample",
               "learning: main thread launching / waiting", "acting copy refresh (NumPy weights)", "other Python (loop)")
 LEARNER_BUSY = "learner thread busy (overlaps the above)"
+#: Calls of the compiled learning step timed alone, after the window.
+ALONE_CALLS = 50
 #: TensorFlow's start-up notices, dropped from the workers' stderr.
 NOISE = re.compile(r"^WARNING: All log messages before absl::InitializeLog|^I0000 .*(oneDNN custom operations|cpu_feature_guard)"
                    r"|^To enable the following instructions")
@@ -78,6 +83,7 @@ class Window:
     def __init__(self, timers: Timers, warmup: int, steps: int, profiler: cProfile.Profile | None):
         self.timers, self.warmup, self.steps, self.profiler = timers, warmup, steps, profiler
         self.env_steps, self.started, self.ended, self.gradient_steps = 0, None, None, [0, 0]
+        self.learner_alone_s = None  # s per gradient step of the learning call timed alone
 
     def advance(self, n: int, gradient_steps) -> bool:
         """Count ``n`` more env steps; True once the window has ended."""
@@ -139,11 +145,25 @@ def profile_lunar_lab(path: str, timers: Timers, window: Window) -> dict:
     if learner_cls is not None:  # the main thread's time launching and joining the learner's calls
         learner_cls.start = timers.wrap(COMPONENTS[4], learner_cls.start)
         learner_cls.join = timers.wrap(COMPONENTS[4], learner_cls.join)
+    buffer = TimedBuffer(config.buffer_capacity, OBS_DIM, seed=config.seed)
     try:
-        training.train(config, replay_buffer=TimedBuffer(config.buffer_capacity, OBS_DIM, seed=config.seed), progress=False)
+        training.train(config, replay_buffer=buffer, progress=False)
     except _Done:
         pass
+    window.learner_alone_s = time_learner_alone(agent_box["agent"], buffer, config)
     return config.to_dict()
+
+
+def time_learner_alone(agent, buffer, config) -> float:
+    """Seconds per gradient step of ``agent.learn_steps`` on replayed batches with nothing
+    else running (median of ``ALONE_CALLS`` calls of ``config.updates_per_call`` steps)."""
+    batches = buffer.sample(config.batch_size, num_batches=config.updates_per_call)
+    seconds = []
+    for _ in range(ALONE_CALLS):
+        start = time.perf_counter()
+        agent.learn_steps(batches)
+        seconds.append((time.perf_counter() - start) / config.updates_per_call)
+    return statistics.median(seconds)
 
 
 class _Done(Exception):
@@ -206,7 +226,7 @@ def worker(path: str, warmup: int, steps: int, use_cprofile: bool, out: str) -> 
     wall = window.ended - window.started
     report = dict(path=path, wall_s=wall, env_steps=window.end_steps - window.start_steps,
                   gradient_steps=window.gradient_steps[1] - window.gradient_steps[0], components=timers.total,
-                  calls=timers.calls, hyperparameters=hyperparameters)
+                  calls=timers.calls, learner_alone_s=window.learner_alone_s, hyperparameters=hyperparameters)
     if profiler:
         text = io.StringIO()
         pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(15)
@@ -236,17 +256,35 @@ def markdown(reports: list[dict], command: str) -> str:
     lines += ["| **total (wall)** | " + " | ".join(f"**{1e6 * r['wall_s'] / r['env_steps']:,.0f} µs**" for r in reports) + " |",
               "| env steps/s in the window | " + " | ".join(f"{r['env_steps'] / r['wall_s']:,.0f}" for r in reports) + " |",
               "| gradient steps/s in the window | " + " | ".join(f"{r['gradient_steps'] / r['wall_s']:,.0f}" for r in reports) + " |",
-              "| window | " + " | ".join(f"{r['env_steps']:,} env steps, {r['wall_s']:.1f} s" for r in reports) + " |", "",
+              "| window | " + " | ".join(f"{r['env_steps']:,} env steps, {r['wall_s']:.1f} s" for r in reports) + " |",
+              "| learner: µs per gradient step during training (busy time ÷ steps) | "
+              + " | ".join(_per_step(r["components"].get(LEARNER_BUSY), r["gradient_steps"]) for r in reports) + " |",
+              "| learner: µs per gradient step, same call alone | "
+              + " | ".join(_per_step(r.get("learner_alone_s"), 1) for r in reports) + " |", "",
               "Paths: **fast** = `Config()` (4 envs, 32 gradient steps per XLA-compiled call, learner in a background "
               "thread, NumPy acting); **straightforward** = `Config(num_envs=1, updates_per_call=1, jit_compile=False)`; "
               "**classic** = `benchmarks/classic_loop.py` (one eager Keras call per env step, `deque` + `random.sample`, "
               "a synchronous `tf.function` learning step every 4 env steps). In the classic loop, storing (a `deque` "
-              "append) is not wrapped and counts in \"other\"; its learning step runs in the main thread.", ""]
+              "append) is not wrapped and counts in \"other\"; its learning step runs in the main thread.", "",
+              "The last two rows compare the learner's compiled call in the background thread during training with the "
+              "same call timed alone afterwards: the gap is what the two threads cost each other (the main thread's "
+              "Python holds the GIL, which the learner's call needs at its start, end and between TensorFlow's runtime "
+              "calls, and both share 2 cores).", ""]
     for r in reports:
         if "cprofile" in r:
             lines += [f"## cProfile, {r['path']} path: main thread, top functions by own time", "", "```",
                       r["cprofile"].strip(), "```", ""]
     return "\n".join(lines)
+
+
+def _per_step(seconds: float | None, steps: int) -> str:
+    """µs per step as a table cell, or — when not measured.
+
+    Example:
+        >>> _per_step(0.5, 2000), _per_step(None, 10)
+        ('250 µs', '—')
+    """
+    return "—" if not seconds or not steps else f"{1e6 * seconds / steps:,.0f} µs"
 
 
 def main(argv=None) -> int:

@@ -25,7 +25,7 @@ def rolling_mean(values, window: int = 100) -> np.ndarray:
 
 def plot_learning_curve(episode_returns, env_steps=None, ax=None, label: str | None = None,
                         title: str = "Learning curve", path: str | Path | None = None, window: int = 100,
-                        evaluations: tuple | None = None):
+                        evaluations: tuple | None = None, color=None):
     """Plot returns per episode (faint), their rolling mean over ``window`` episodes, the 200 line.
 
     Args:
@@ -36,6 +36,9 @@ def plot_learning_curve(episode_returns, env_steps=None, ax=None, label: str | N
             evaluations, drawn as markers (needs ``env_steps``).
         ax: matplotlib axes to draw into (a new figure if None).
         label: legend label of the rolling mean.
+        color: a matplotlib color for the returns, their rolling mean and the evaluation
+            markers, e.g. to keep one colour per setting across several plots; None takes
+            the axes' next colour.
         path: if given, save the figure there as PNG (never overwrites an existing file).
 
     Returns:
@@ -50,7 +53,7 @@ def plot_learning_curve(episode_returns, env_steps=None, ax=None, label: str | N
     x = np.arange(1, len(returns) + 1) if env_steps is None else np.asarray(env_steps)
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.5))
-    line = ax.plot(x, returns, alpha=0.25, linewidth=0.8)[0]
+    line = ax.plot(x, returns, alpha=0.25, linewidth=0.8, color=color)[0]
     ax.plot(x, rolling_mean(returns, window), color=line.get_color(), linewidth=2,
             label=label or f"rolling mean ({window} episodes)")
     if evaluations is not None and len(evaluations[0]):

@@ -33,7 +33,7 @@ INF = math.inf
 
 def test_smoke_run_writes_json_markdown_and_plot(tmp_path):
     done = subprocess.run([sys.executable, str(BENCHMARKS / "bench_training.py"), "--smoke", "--algos", "dqn",
-                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+                           "--set", "hidden_sizes=[32, 32]", "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     results = json.loads((tmp_path / "training.json").read_text())
     assert set(results) == {"meta", "skipped", "runs", "ratios", "ratio_summary", "targets", "curves_png"}
@@ -58,6 +58,7 @@ def test_smoke_run_writes_json_markdown_and_plot(tmp_path):
     straightforward = results["runs"][1]["hyperparameters"]
     assert (straightforward["num_envs"], straightforward["updates_per_call"], straightforward["jit_compile"]) == (1, 1, False)
     assert results["runs"][0]["hyperparameters"]["updates_per_call"] == 32
+    assert results["runs"][0]["hyperparameters"]["hidden_sizes"] == straightforward["hidden_sizes"] == [32, 32]  # --set
     if not has_sb3:
         assert "pip install" in results["skipped"]["sb3"] and "stable-baselines3" in results["skipped"]["sb3"]
 
@@ -71,6 +72,7 @@ def test_smoke_run_writes_json_markdown_and_plot(tmp_path):
 
     md = (tmp_path / "training.md").read_text()
     assert md.startswith("# Training speed") and "## Targets" in md and "Smoke run" in md
+    assert "**Config changed** for every lunar_lab run: `hidden_sizes=[32, 32]`" in md
     assert "| lunar_lab/dqn | classic | 0 |" in md and f"| {bt.STRAIGHTFORWARD} | 0 |" in md
     assert results["curves_png"] == "training_curves.png" and "](training_curves.png)" in md
     assert (tmp_path / "training_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -87,6 +89,8 @@ def test_profiler_writes_its_report(tmp_path):
     for component in ("env stepping", "acting", "replay: sample", "learning: main thread", "other Python", "learner thread busy"):
         assert f"| {component}" in md, component
     assert re.search(r"\| window \| 40[0-3] env steps, [0-9.]+ s \| 100 env steps, [0-9.]+ s \|", md), md
+    # the fast path's learning call is timed alone too; the classic loop has no separate learner
+    assert re.search(r"\| learner: µs per gradient step, same call alone \| [0-9,]+ µs \| — \|", md), md
 
 
 def test_module_doctests():

@@ -23,3 +23,9 @@ def test_plot_draws_returns_mean_evaluations_and_solved_line(tmp_path):
     assert (tmp_path / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(FileExistsError):
         plot_learning_curve([1.0], path=tmp_path / "curve.png")
+
+
+def test_color_is_used_for_returns_mean_and_evaluations():
+    ax = plot_learning_curve([1.0, 2.0], env_steps=[5, 10], evaluations=([10], [2.0]), color="tab:red")
+    returns, mean, markers = ax.get_lines()[:3]
+    assert returns.get_color() == mean.get_color() == markers.get_color() == "tab:red"
