@@ -67,3 +67,82 @@ class NStepAccumulator:
         reward_sum = float(np.sum(rewards * self.gamma ** np.arange(m)))
         obs, action, _ = self.window[0]
         return obs, action, reward_sum, next_obs, bool(terminated), self.gamma**m
+
+
+class EpisodeNStepAccumulator:
+    """Turns one sub-environment's steps into n-step transitions with a function that works
+    on a stretch of an episode, such as a learner's ``n_step_windows`` (notebook 05).
+
+    Steps wait until their episode ends (terminated or truncated) or until ``block`` + n − 1
+    of them are waiting; then ``n_step_fn`` computes the windows of the waiting steps. When the
+    episode has ended, every window is emitted; while it goes on, only the windows that hold
+    all n steps are, and the last n − 1 steps wait for more. The transitions are those of
+    :class:`NStepAccumulator`, emitted in blocks, except that a window ending in a terminal
+    state carries the function's discount (0) where the streaming accumulator keeps γᵐ: the
+    TD target multiplies the discount by (1 − terminated), so both give the same target.
+
+    Args:
+        n_step_fn: ``(rewards [T] float32, terminated [T] bool, truncated [T] bool, gamma, n_step)
+            → (reward_sums [T], discounts [T], bootstrap_index [T] int)``; window t bootstraps from
+            ``next_obs[bootstrap_index[t]]`` (:func:`lunar_lab.checks.nb05.n_step_windows_reference`).
+        n_step: horizon n, ≥ 1.
+        gamma: discount γ in [0, 1).
+        block: steps of a running episode collected before its complete windows are emitted, ≥ 1.
+
+    Raises:
+        ValueError: ``n_step`` < 1, ``gamma`` outside [0, 1) or ``block`` < 1; from :meth:`step`,
+            ``n_step_fn`` returned something other than three arrays of shape [T] with
+            bootstrap indices in [t, T).
+
+    Example:
+        >>> from lunar_lab.checks.nb05 import n_step_windows_reference
+        >>> acc = EpisodeNStepAccumulator(n_step_windows_reference, n_step=2, gamma=0.5)
+        >>> acc.step([0.0], 1, 1.0, [1.0], terminated=False, truncated=False)
+        []
+        >>> [(t[2], t[3], t[4], t[5]) for t in acc.step([1.0], 0, 2.0, [2.0], terminated=True, truncated=False)]
+        [(2.0, [2.0], True, 0.0), (2.0, [2.0], True, 0.0)]
+    """
+
+    def __init__(self, n_step_fn, n_step: int, gamma: float, block: int = 64):
+        NStepAccumulator(n_step, gamma)  # the same checks of n_step and gamma
+        if isinstance(block, bool) or int(block) != block or block < 1:
+            raise ValueError(f"block must be an integer >= 1, got {block!r}")
+        self.n_step_fn, self.n_step, self.gamma, self.block = n_step_fn, int(n_step), float(gamma), int(block)
+        self.steps: list[tuple] = []  # (obs, action, reward, next_obs) of the waiting steps
+
+    def step(self, obs, action, reward, next_obs, terminated: bool, truncated: bool) -> list[tuple]:
+        """Add one step; return the n-step transitions it makes ready.
+
+        Returns:
+            list of (obs, action, reward_sum, next_obs, terminated, discount) tuples, oldest first.
+        """
+        self.steps.append((obs, action, float(reward), next_obs))
+        ended = bool(terminated or truncated)
+        if not ended and len(self.steps) < self.block + self.n_step - 1:
+            return []
+        T = len(self.steps)
+        term, trunc = np.zeros(T, bool), np.zeros(T, bool)
+        term[-1], trunc[-1] = bool(terminated), bool(truncated)
+        sums, discounts, index = self._windows(term, trunc)
+        keep = T if ended else T - self.n_step + 1
+        out = [(self.steps[t][0], self.steps[t][1], float(sums[t]), self.steps[index[t]][3], bool(term[index[t]]),
+                float(discounts[t])) for t in range(keep)]
+        del self.steps[:keep]
+        return out
+
+    def _windows(self, term, trunc):
+        T = len(term)
+        rewards = np.array([r for _, _, r, _ in self.steps], np.float32)
+        result = self.n_step_fn(rewards, term, trunc, self.gamma, self.n_step)
+        try:
+            sums, discounts, index = (np.asarray(x.numpy() if hasattr(x, "numpy") else x) for x in result)
+        except (TypeError, ValueError):
+            raise ValueError("n_step_fn must return (reward_sums, discounts, bootstrap_index), got "
+                             f"{type(result).__name__}") from None
+        if any(x.shape != (T,) for x in (sums, discounts, index)):
+            raise ValueError(f"n_step_fn must return three arrays of shape [T] = [{T}], got shapes "
+                             f"{[list(x.shape) for x in (sums, discounts, index)]}")
+        if not np.issubdtype(index.dtype, np.integer) or np.any(index < np.arange(T)) or np.any(index >= T):
+            raise ValueError(f"n_step_fn's bootstrap_index must be integers with t <= bootstrap_index[t] < T = {T}, "
+                             f"got {index.tolist()}")
+        return sums, discounts, index

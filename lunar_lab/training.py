@@ -2,7 +2,7 @@
 
 One readable loop for every agent (Mnih et al. 2015, Algorithm 1, with the usual
 refinements): ``num_envs`` sub-environments step together; every transition is stored
-in the replay buffer (as an n-step transition when ``n_step`` > 1); once
+in the replay buffer (as an n-step transition when ``n_step`` > 1 or an ``n_step_fn`` is given); once
 ``learning_starts`` env steps are collected, the agent takes one gradient step per
 ``train_every`` env steps, ``updates_per_call`` of them per compiled call. A transition
 cut by the time limit is stored with ``terminated=False`` and its real final
@@ -30,7 +30,7 @@ from lunar_lab.agents import make_agent
 from lunar_lab.config import Config
 from lunar_lab.envs import OBS_DIM, make_vector_env
 from lunar_lab.evaluation import Evaluation, evaluate
-from lunar_lab.nstep import NStepAccumulator
+from lunar_lab.nstep import EpisodeNStepAccumulator, NStepAccumulator
 from lunar_lab.replay import ReplayBuffer
 from lunar_lab.schedules import exponential_epsilon, linear_epsilon
 
@@ -72,7 +72,8 @@ EVAL_COLUMNS = ("env_steps", "mean", "std", "wall_time")
 
 def train(config: Config, *, td_target_fn: Callable | None = None, loss_fn: Callable | None = None,
           target_update_fn: Callable | None = None, temperature_loss_fn: Callable | None = None,
-          replay_buffer=None, progress: bool = True, on_evaluation: Callable[[TrainResult, Evaluation], None] | None = None,
+          n_step_fn: Callable | None = None, replay_buffer=None, progress: bool = True,
+          on_evaluation: Callable[[TrainResult, Evaluation], None] | None = None,
           checkpoint_dir: str | Path | None = None) -> TrainResult:
     """Train an agent from scratch with ``config``; returns a :class:`TrainResult`.
 
@@ -82,6 +83,12 @@ def train(config: Config, *, td_target_fn: Callable | None = None, loss_fn: Call
             TD-target, loss, target-update or (SQN) temperature-loss function, e.g. with a
             learner's own from a notebook exercise; see :class:`lunar_lab.agents.DQNAgent` and
             :class:`lunar_lab.agents.SQNAgent`. None keeps the package's.
+        n_step_fn: makes the stored n-step transitions (horizon ``config.n_step``, also with
+            n = 1) instead of the package's streaming :class:`lunar_lab.nstep.NStepAccumulator`,
+            e.g. a learner's ``n_step_windows`` from notebook 05: ``(rewards [T] float32,
+            terminated [T] bool, truncated [T] bool, gamma, n_step) → (reward_sums [T],
+            discounts [T], bootstrap_index [T] int)`` on each sub-environment's steps
+            (:class:`lunar_lab.nstep.EpisodeNStepAccumulator`).
         replay_buffer: an empty replay buffer to use instead of a new
             :class:`lunar_lab.replay.ReplayBuffer` of ``config.buffer_capacity``; it needs
             ``add_batch(obs, action, reward, next_obs, terminated, discount)`` and
@@ -104,7 +111,7 @@ def train(config: Config, *, td_target_fn: Callable | None = None, loss_fn: Call
     rng = np.random.default_rng(config.seed)
     buffer = replay_buffer if replay_buffer is not None else ReplayBuffer(config.buffer_capacity, OBS_DIM, seed=config.seed)
     envs = make_vector_env(config.num_envs, seed=config.seed)
-    accumulators = [NStepAccumulator(config.n_step, config.gamma) for _ in range(config.num_envs)]
+    accumulators = _accumulators(config, n_step_fn)
     obs, _ = envs.reset(seed=config.seed)
     resetting = np.zeros(config.num_envs, dtype=bool)  # next step only resets that sub-env
     ep_return = np.zeros(config.num_envs)
@@ -196,8 +203,17 @@ def _epsilon(config: Config, env_steps: int, episodes: int) -> float:
     return exponential_epsilon(episodes, config.epsilon_start, config.epsilon_end, config.epsilon_decay)
 
 
+def _accumulators(config: Config, n_step_fn: Callable | None) -> list | None:
+    """One n-step accumulator per sub-environment, or None for one-step transitions (fast path)."""
+    if n_step_fn is not None:
+        return [EpisodeNStepAccumulator(n_step_fn, config.n_step, config.gamma) for _ in range(config.num_envs)]
+    if config.n_step > 1:
+        return [NStepAccumulator(config.n_step, config.gamma) for _ in range(config.num_envs)]
+    return None
+
+
 def _store(buffer, accumulators, config, obs, actions, reward, next_obs, terminated, truncated, live):
-    if config.n_step == 1:  # fast path: one vectorised write
+    if accumulators is None:  # fast path: one vectorised write of one-step transitions
         buffer.add_batch(obs[live], actions[live], reward[live], next_obs[live], terminated[live],
                          np.full(int(live.sum()), config.gamma, np.float32))
         return

@@ -1,14 +1,16 @@
-"""N-step transitions: n = 1 equals the one-step transition; episode ends inside the window."""
+"""N-step transitions: n = 1 equals the one-step transition; episode ends inside the window;
+the block-wise accumulator built on an episode function gives the streaming one's transitions."""
 
 import numpy as np
 import pytest
 
-from lunar_lab.nstep import NStepAccumulator
+from lunar_lab.checks.nb05 import n_step_windows_reference
+from lunar_lab.nstep import EpisodeNStepAccumulator, NStepAccumulator
 
 
-def _run(n, gamma, rewards, end):
+def _run(n, gamma, rewards, end, acc=None):
     """Feed a trajectory whose last step ends with `end` ("terminated" / "truncated")."""
-    acc, out = NStepAccumulator(n, gamma), []
+    acc, out = acc or NStepAccumulator(n, gamma), []
     for t, r in enumerate(rewards):
         last = t == len(rewards) - 1
         out += acc.step(t, t, r, t + 1, terminated=last and end == "terminated", truncated=last and end == "truncated")
@@ -49,3 +51,44 @@ def test_window_is_empty_after_episode_end():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         NStepAccumulator(**kwargs)
+
+
+def test_episode_accumulator_by_hand_with_a_block_flush():
+    # n = 2, γ = 0.5, block 2: the first flush comes after block + n − 1 = 3 waiting steps and
+    # emits the 2 complete windows; the last step waits until the termination.
+    acc = EpisodeNStepAccumulator(n_step_windows_reference, n_step=2, gamma=0.5, block=2)
+    assert acc.step(0, 0, 1.0, 1, terminated=False, truncated=False) == []
+    assert acc.step(1, 1, 2.0, 2, terminated=False, truncated=False) == []
+    assert acc.step(2, 2, 4.0, 3, terminated=False, truncated=False) == [(0, 0, 2.0, 2, False, 0.25), (1, 1, 4.0, 3, False, 0.25)]
+    assert acc.step(3, 3, 8.0, 4, terminated=True, truncated=False) == [(2, 2, 8.0, 4, True, 0.0), (3, 3, 8.0, 4, True, 0.0)]
+    assert acc.steps == []
+
+
+@pytest.mark.parametrize("n, block", [(1, 64), (3, 64), (3, 1), (5, 2)])
+@pytest.mark.parametrize("end", ["terminated", "truncated"])
+def test_episode_accumulator_gives_the_streaming_transitions(n, block, end):
+    rewards = np.random.default_rng(n).normal(size=11).round(2).tolist()
+    streaming = _run(n, 0.9, rewards, end)
+    blocks = _run(n, 0.9, rewards, end, EpisodeNStepAccumulator(n_step_windows_reference, n, 0.9, block=block))
+    assert [o[:2] + o[3:5] for o in blocks] == [o[:2] + o[3:5] for o in streaming]
+    assert [o[2] for o in blocks] == pytest.approx([o[2] for o in streaming])
+    # the target's factor on the bootstrap: discount · (1 − terminated), the same in both
+    assert [o[5] * (1 - o[4]) for o in blocks] == pytest.approx([o[5] * (1 - o[4]) for o in streaming])
+
+
+@pytest.mark.parametrize("fn, match", [
+    (lambda r, te, tr, g, n: (r, r), r"must return \(reward_sums, discounts, bootstrap_index\), got tuple"),
+    (lambda r, te, tr, g, n: (r, r, np.arange(len(r))[:-1]), r"three arrays of shape \[T\] = \[2\], got shapes \[\[2\], \[2\], \[1\]\]"),
+    (lambda r, te, tr, g, n: (r, r, np.array([1, 2])), r"t <= bootstrap_index\[t\] < T = 2, got \[1, 2\]"),
+    (lambda r, te, tr, g, n: (r, r, np.array([0.0, 1.0])), r"must be integers"),
+])
+def test_episode_accumulator_names_a_bad_n_step_fn_result(fn, match):
+    acc = EpisodeNStepAccumulator(fn, n_step=1, gamma=0.9)
+    assert acc.step(0, 0, 1.0, 1, terminated=False, truncated=False) == []  # waits: the function is not called yet
+    with pytest.raises(ValueError, match=match):
+        acc.step(1, 1, 1.0, 2, terminated=True, truncated=False)
+
+
+def test_episode_accumulator_bad_block():
+    with pytest.raises(ValueError, match="block must be an integer >= 1, got 0"):
+        EpisodeNStepAccumulator(n_step_windows_reference, 2, 0.9, block=0)

@@ -5,8 +5,8 @@ import pytest
 
 from lunar_lab.config import Config
 from lunar_lab.agents import make_agent
-from lunar_lab.training import _save_checkpoint, _store, train
-from lunar_lab.nstep import NStepAccumulator
+from lunar_lab.checks.nb05 import n_step_windows_reference
+from lunar_lab.training import _accumulators, _save_checkpoint, _store, train
 from lunar_lab.replay import ReplayBuffer
 from lunar_lab.runs import load_agent
 
@@ -41,7 +41,7 @@ def test_replay_ratio_and_env_step_count():
 def _step(store_args, n_step=1, gamma=0.9):
     buf = ReplayBuffer(10, 2)
     cfg = Config(n_step=n_step, gamma=gamma)
-    _store(buf, [NStepAccumulator(n_step, gamma)], cfg, *store_args)
+    _store(buf, _accumulators(cfg, None), cfg, *store_args)
     return buf
 
 
@@ -61,6 +61,30 @@ def test_resetting_sub_env_step_is_not_stored():
             np.array([False, False]), np.array([True, False]))
     buf = _step(args)
     assert len(buf) == 1 and buf.terminated[0] == 1.0 and buf.reward[0] == 1.0
+
+
+def _stored(buffer):
+    """{(obs, action): (reward sum, next_obs, discount · (1 − terminated))} of a buffer's transitions."""
+    return {(buffer.obs[i].tobytes(), int(buffer.action[i])):
+            (float(buffer.reward[i]), buffer.next_obs[i].tobytes(), float(buffer.discount[i] * (1 - buffer.terminated[i])))
+            for i in range(len(buffer))}
+
+
+def test_n_step_fn_stores_the_package_n_step_transitions():
+    """An episode function (here the reference n_step_windows) makes the same 3-step transitions
+    as the streaming accumulator: same seed, no learning, so both runs see the same episodes."""
+    cfg = Config(seed=1, **{**TINY, "total_steps": 2500, "learning_starts": 10**6, "n_step": 3})
+    package, function = ReplayBuffer(5000, 8), ReplayBuffer(5000, 8)
+    train(cfg, replay_buffer=package, progress=False)
+    train(cfg, replay_buffer=function, n_step_fn=n_step_windows_reference, progress=False)
+    ours, theirs = _stored(package), _stored(function)
+    waiting = len(package) - len(function)  # the function's accumulators hold back unfinished blocks
+    assert 0 <= waiting <= cfg.num_envs * (64 + 2) and len(package) > 2000
+    for key, (reward_sum, next_obs, factor) in theirs.items():
+        assert ours[key][1] == next_obs
+        assert ours[key][0] == pytest.approx(reward_sum, rel=1e-5, abs=1e-4)  # float32 sums in another order
+        assert ours[key][2] == pytest.approx(factor)
+    assert sum(value[2] == 0.0 for value in theirs.values()) >= 5  # terminal windows were among them
 
 
 def test_checkpoints_written(tmp_path):
