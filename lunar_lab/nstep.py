@@ -36,11 +36,7 @@ class NStepAccumulator:
     """
 
     def __init__(self, n_step: int, gamma: float):
-        if isinstance(n_step, bool) or int(n_step) != n_step or n_step < 1:
-            raise ValueError(f"n_step must be an integer >= 1, got {n_step!r}")
-        if not 0.0 <= gamma < 1.0:
-            raise ValueError(f"gamma must be in [0, 1), got {gamma!r}")
-        self.n_step, self.gamma = int(n_step), float(gamma)
+        self.n_step, self.gamma = _checked(n_step, gamma)
         self.window: deque = deque()
 
     def step(self, obs, action, reward, next_obs, terminated: bool, truncated: bool) -> list[tuple]:
@@ -94,6 +90,9 @@ class EpisodeNStepAccumulator:
             ``n_step_fn`` returned something other than three arrays of shape [T] with
             bootstrap indices in [t, T).
 
+    Source: the n-step return of Sutton & Barto (2018), §7.1, eq. (7.1), as for
+    :class:`NStepAccumulator`.
+
     Example:
         >>> from lunar_lab.checks.nb05 import n_step_windows_reference
         >>> acc = EpisodeNStepAccumulator(n_step_windows_reference, n_step=2, gamma=0.5)
@@ -104,10 +103,10 @@ class EpisodeNStepAccumulator:
     """
 
     def __init__(self, n_step_fn, n_step: int, gamma: float, block: int = 64):
-        NStepAccumulator(n_step, gamma)  # the same checks of n_step and gamma
+        self.n_step, self.gamma = _checked(n_step, gamma)
         if isinstance(block, bool) or int(block) != block or block < 1:
             raise ValueError(f"block must be an integer >= 1, got {block!r}")
-        self.n_step_fn, self.n_step, self.gamma, self.block = n_step_fn, int(n_step), float(gamma), int(block)
+        self.n_step_fn, self.block = n_step_fn, int(block)
         self.steps: list[tuple] = []  # (obs, action, reward, next_obs) of the waiting steps
 
     def step(self, obs, action, reward, next_obs, terminated: bool, truncated: bool) -> list[tuple]:
@@ -146,3 +145,12 @@ class EpisodeNStepAccumulator:
             raise ValueError(f"n_step_fn's bootstrap_index must be integers with t <= bootstrap_index[t] < T = {T}, "
                              f"got {index.tolist()}")
         return sums, discounts, index
+
+
+def _checked(n_step, gamma) -> tuple[int, float]:
+    """(n_step, gamma) as int and float, or ValueError naming the bad one."""
+    if isinstance(n_step, bool) or int(n_step) != n_step or n_step < 1:
+        raise ValueError(f"n_step must be an integer >= 1, got {n_step!r}")
+    if not 0.0 <= gamma < 1.0:
+        raise ValueError(f"gamma must be in [0, 1), got {gamma!r}")
+    return int(n_step), float(gamma)
