@@ -6,6 +6,7 @@ import pytest
 from lunar_lab.checks.core import ExerciseFailed, NotImplementedYet
 from lunar_lab.checks.nb05 import check_n_step_windows, n_step_windows_reference
 from lunar_lab.nstep import NStepAccumulator
+from exercise_asserts import diagnosed
 
 # ---------------------------------------------------------------------------------------------
 # the reference against the package's streaming accumulator
@@ -250,11 +251,7 @@ def n1_no_discount(rewards, terminated, truncated, gamma, n_step):
     (n1_no_discount, "with n_step = 1 every window is the step itself"),
 ])
 def test_typical_mistakes_are_diagnosed(wrong, diagnosis):
-    with pytest.raises(ExerciseFailed) as info:
-        check_n_step_windows(wrong)
-    message = str(info.value)
-    assert diagnosis in message, message
-    assert "expected" in message and "the window of step" in message and "Likely mistake" in message, message
+    diagnosed(check_n_step_windows, wrong, diagnosis, "expected", "the window of step", "Likely mistake")
 
 
 def test_truncation_as_termination_caught_in_the_n1_case():
