@@ -58,8 +58,11 @@ class Config:
             ``DEFAULT_TARGET_ENTROPY_FRACTION``·log A (see :meth:`resolved_target_entropy`).
         temperature_learning_rate: Adam step size of log α_H, > 0.
         eval_interval: env steps between greedy evaluations during training (0: none).
-        eval_episodes: episodes per evaluation during training, ≥ 1.
-        stop_when_solved: stop training once a greedy evaluation mean reaches 200.
+        eval_episodes: episodes per evaluation during training, ≥ 0. 0 plays none: the
+            learner is still joined every ``eval_interval`` env steps and ``train``'s
+            ``on_evaluation`` hook is called with ``evaluation=None`` (a measurement of your own).
+        stop_when_solved: stop training once a greedy evaluation mean reaches 200 (needs
+            ``eval_interval`` ≥ 1 and ``eval_episodes`` ≥ 1).
         jit_compile: compile the learning step with XLA (faster on CPU; off to debug).
     """
 
@@ -103,9 +106,9 @@ class Config:
         _choice("loss", self.loss, LOSSES)
         _choice("epsilon_schedule", self.epsilon_schedule, SCHEDULES)
         for name in ("total_steps", "num_envs", "batch_size", "buffer_capacity", "train_every",
-                     "updates_per_call", "target_update_period", "n_step", "epsilon_decay_steps", "eval_episodes"):
+                     "updates_per_call", "target_update_period", "n_step", "epsilon_decay_steps"):
             _integer(name, getattr(self, name), low=1)
-        for name in ("seed", "learning_starts", "eval_interval"):
+        for name in ("seed", "learning_starts", "eval_interval", "eval_episodes"):
             _integer(name, getattr(self, name), low=0)
         if not self.hidden_sizes or any(isinstance(h, bool) or int(h) != h or h < 1 for h in self.hidden_sizes):
             raise ValueError(f"hidden_sizes must be a non-empty tuple of positive integers, got {self.hidden_sizes!r}")
@@ -125,6 +128,11 @@ class Config:
         if self.batch_size > self.buffer_capacity:
             raise ValueError(
                 f"batch_size must be <= buffer_capacity, got batch_size={self.batch_size} > buffer_capacity={self.buffer_capacity}"
+            )
+        if self.stop_when_solved and not (self.eval_interval and self.eval_episodes):
+            raise ValueError(
+                "stop_when_solved=True needs greedy evaluations, got "
+                f"eval_interval={self.eval_interval} and eval_episodes={self.eval_episodes} (both must be >= 1)"
             )
         if self.algo == "sqn" and self.n_step != 1:
             raise ValueError(f"n_step must be 1 with algo='sqn' (n-step SQN is not taught here), got n_step={self.n_step}")

@@ -95,7 +95,10 @@ def train(config: Config, *, td_target_fn: Callable | None = None, loss_fn: Call
             ``sample(batch_size, num_batches)`` returning [K, B, ...] arrays.
         progress: show a tqdm progress bar (env steps, episodes, mean return of the last
             100 episodes, ε, env steps/s).
-        on_evaluation: called after each periodic greedy evaluation.
+        on_evaluation: ``on_evaluation(result, evaluation)``, called every ``eval_interval``
+            env steps after the periodic greedy evaluation (an :class:`Evaluation`; None when
+            ``config.eval_episodes`` is 0 and no episodes are played), with the learner joined
+            and the acting weights current.
         checkpoint_dir: if given, the agent's weights and ``config.json`` are saved there after
             each greedy evaluation that beats the previous best (subfolder ``best``) and at the
             end (``final``); :func:`lunar_lab.runs.load_agent` loads either.
@@ -154,10 +157,10 @@ def train(config: Config, *, td_target_fn: Callable | None = None, loss_fn: Call
             if next_eval is not None and result.env_steps >= next_eval:
                 next_eval += config.eval_interval
                 learner.join()
-                evaluation = _periodic_evaluation(result, config, start)
-                if checkpoint_dir is not None and evaluation.mean > best_eval:
+                evaluation = _periodic_evaluation(result, config, start) if config.eval_episodes else None
+                if evaluation is not None and checkpoint_dir is not None and evaluation.mean > best_eval:
                     _save_checkpoint(agent, Path(checkpoint_dir) / "best")
-                best_eval = max(best_eval, evaluation.mean)
+                    best_eval = evaluation.mean
                 if on_evaluation is not None:
                     on_evaluation(result, evaluation)
                 if config.stop_when_solved and result.solved_at is not None:

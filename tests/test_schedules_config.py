@@ -25,6 +25,7 @@ def test_exponential_epsilon_per_episode():
     ("tau", 0.0, r"\(0, 1\]"), ("tau", 1.01, r"\(0, 1\]"),
     ("batch_size", 0, ">= 1"), ("buffer_capacity", -5, ">= 1"), ("train_every", 0, ">= 1"),
     ("target_update_period", 0, ">= 1"), ("n_step", 0, ">= 1"), ("learning_rate", 0.0, "> 0"),
+    ("eval_episodes", -1, ">= 0"),
     ("algo", "ppo", "'dqn', 'double_dqn', 'sqn'"), ("epsilon_schedule", "cosine", "'linear', 'exponential'"),
     ("loss", "l1", "huber"), ("target_update", "polyak", "'soft', 'hard'"),
 ])
@@ -39,6 +40,13 @@ def test_invalid_hyperparameters_name_field_value_and_range(field, value, allowe
 def test_batch_larger_than_capacity():
     with pytest.raises(ValueError, match="batch_size must be <= buffer_capacity, got batch_size=128 > buffer_capacity=100"):
         Config(batch_size=128, buffer_capacity=100)
+
+
+@pytest.mark.parametrize("changes", [dict(eval_interval=0), dict(eval_episodes=0)])
+def test_stop_when_solved_needs_evaluations(changes):
+    with pytest.raises(ValueError, match=r"stop_when_solved=True needs greedy evaluations, got eval_interval=\d+ and eval_episodes=\d+"):
+        Config(stop_when_solved=True, **changes)
+    assert Config(stop_when_solved=False, **changes).eval_episodes >= 0  # without the stop rule both are allowed
 
 
 def test_replace_and_round_trip():

@@ -97,6 +97,24 @@ def test_checkpoints_written(tmp_path):
     assert best.config.replace(jit_compile=cfg.jit_compile) == cfg  # loaded for acting, without XLA
 
 
+def test_hook_without_evaluation_episodes(tmp_path, monkeypatch):
+    """eval_episodes=0: the hook runs every eval_interval env steps with evaluation=None, no episode is played."""
+    import lunar_lab.training as training
+
+    def no_episodes(*args, **kwargs):
+        raise AssertionError("no evaluation episode may be played with eval_episodes=0")
+
+    monkeypatch.setattr(training, "evaluate", no_episodes)
+    calls = []
+    cfg = Config(seed=0, **{**TINY, "eval_interval": 500, "eval_episodes": 0})
+    r = train(cfg, progress=False, checkpoint_dir=tmp_path,
+              on_evaluation=lambda result, evaluation: calls.append((result.env_steps, evaluation)))
+    assert [evaluation for _, evaluation in calls] == [None, None, None]
+    assert [steps // 500 for steps, _ in calls] == [1, 2, 3]  # 2 envs: the first step at or past each multiple
+    assert r.evaluations["mean"] == [] and r.solved_at is None
+    assert not (tmp_path / "best").exists() and (tmp_path / "final" / "q_network.weights.h5").is_file()
+
+
 @pytest.mark.parametrize("algo", ["dqn", "sqn"])
 def test_checkpoint_slot_is_replaced_with_every_weights_file(tmp_path, algo):
     """A second 'best' checkpoint replaces the first, for SQN's two Q-networks as well."""
