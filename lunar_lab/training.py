@@ -101,7 +101,9 @@ def train(config: Config, *, td_target_fn: Callable | None = None, loss_fn: Call
             and the acting weights current.
         checkpoint_dir: if given, the agent's weights and ``config.json`` are saved there after
             each greedy evaluation that beats the previous best (subfolder ``best``) and at the
-            end (``final``); :func:`lunar_lab.runs.load_agent` loads either.
+            end (``final``); :func:`lunar_lab.runs.load_agent` loads either. The periodic
+            evaluations play :func:`lunar_lab.evaluation.evaluate`'s default seeds (EVAL_SEED
+            onwards), so test a ``best`` checkpoint on other seeds: it was chosen on those.
 
     Seeding: the same config on the same machine gives the same episode returns. The
     evaluations are part of the run: each one waits for the learner and refreshes the acting
