@@ -4,6 +4,7 @@ Every subcommand has ``--help``. Examples::
 
     lunar-lab train                      # DQN with the defaults that solve LunarLander-v3
     lunar-lab train --algo double_dqn --set n_step=3 --set learning_rate=5e-4
+    lunar-lab train --resume runs/dqn-20261121-120000   # continue a stopped run exactly
     lunar-lab evaluate runs/dqn-20261121-120000 --episodes 100
     lunar-lab evaluate dqn               # a pretrained agent, by name
     lunar-lab video dqn --out landing.mp4
@@ -31,7 +32,7 @@ def _parse_override(text: str) -> tuple[str, object]:
     if key not in fields:
         raise argparse.ArgumentTypeError(f"unknown hyperparameter {key!r}; allowed: {', '.join(fields)}")
     try:
-        value = json.loads(raw)
+        value = json.loads({"True": "true", "False": "false", "None": "null"}.get(raw, raw))  # Python spellings too
     except json.JSONDecodeError:
         value = raw  # a bare string such as huber
     if key == "hidden_sizes" and isinstance(value, (int, list)):
@@ -42,6 +43,7 @@ def _parse_override(text: str) -> tuple[str, object]:
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of ``lunar-lab`` (exposed for tests and docs)."""
     from lunar_lab.config import ALGOS
+    from lunar_lab.evaluation import EVAL_SEED
 
     parser = argparse.ArgumentParser(prog="lunar-lab", description="Deep Q-learning on LunarLander-v3.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -49,28 +51,32 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train an agent; writes a new run directory",
                        description="Train an agent and write a new run directory with weights, metrics "
                                    "(episodes.csv, evaluations.csv), learning_curve.png and episode.mp4.")
-    p.add_argument("--algo", choices=ALGOS, default="dqn", help="algorithm (default: dqn)")
-    p.add_argument("--steps", type=int, default=None, help="env steps to train for (default: the config's total_steps)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--algo", choices=ALGOS, default=None, help="algorithm (default: dqn)")
+    p.add_argument("--steps", type=_positive_int, default=None,
+                   help="env steps to train for (default: the config's total_steps)")
+    p.add_argument("--seed", type=_seed, default=None, help="random seed (default: 0)")
     p.add_argument("--set", dest="overrides", action="append", default=[], type=_parse_override,
                    metavar="KEY=VALUE", help="override any Config field, e.g. --set learning_rate=5e-4 (repeatable)")
     p.add_argument("--runs-dir", default="runs", help="parent folder of run directories (default: runs)")
     p.add_argument("--name", default=None, help="run directory name (default: ALGO-DATE-TIME); must not exist")
     p.add_argument("--no-video", action="store_true", help="skip the MP4 of a greedy episode")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--resume", metavar="RUN", default=None,
+                   help="continue the stopped run RUN from its last checkpoint, exactly as if it had never stopped "
+                        "(with --steps: a longer total_steps); no other option may change its config")
 
     p = sub.add_parser("evaluate", help="greedy mean ± std return of a run or pretrained agent",
                        description="Run the greedy policy (ε = 0) on fixed evaluation seeds and print mean ± std.")
     p.add_argument("run", metavar="RUN", help="run directory, or a pretrained agent name (e.g. dqn)")
-    p.add_argument("--episodes", type=int, default=100, help="number of episodes (default: 100)")
-    p.add_argument("--seed", type=int, default=None, help="first evaluation seed (default: 1000000)")
+    p.add_argument("--episodes", type=_positive_int, default=100, help="number of episodes (default: 100)")
+    p.add_argument("--seed", type=_seed, default=EVAL_SEED, help=f"first evaluation seed (default: {EVAL_SEED})")
 
     p = sub.add_parser("video", help="write an MP4 of one greedy episode",
                        description="Write an MP4 (H.264, plays in browsers and JupyterLab) of one greedy episode; "
                                    "a GIF, with a warning, where MP4 cannot be written.")
     p.add_argument("run", metavar="RUN", help="run directory, or a pretrained agent name (e.g. dqn)")
-    p.add_argument("--out", default=None, help="output file (default: RUN/episode-seed<SEED>.mp4, or ./<name>-seed<SEED>.mp4)")
-    p.add_argument("--seed", type=int, default=1_000_000, help="episode seed (default: 1000000)")
+    p.add_argument("--out", default=None, help="output file (default: ./<RUN name>-seed<SEED>.mp4)")
+    p.add_argument("--seed", type=_seed, default=EVAL_SEED, help=f"episode seed (default: {EVAL_SEED})")
 
     sub.add_parser("pretrained", help="list the pretrained agents and their recorded scores")
 
@@ -84,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``lunar-lab``; returns the exit status."""
+    """Entry point of ``lunar-lab``; returns the exit status (2: bad input, 130: interrupted)."""
     args = build_parser().parse_args(argv)
     try:
         commands = {"train": _train, "evaluate": _evaluate, "video": _video, "pretrained": _pretrained, "course": _course}
@@ -92,63 +98,141 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileExistsError, FileNotFoundError) as err:
         print(f"lunar-lab {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except FloatingPointError as err:
+        print(f"lunar-lab {args.command}: error: {err}", file=sys.stderr)
+        return 1
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, 2**32 - 1], got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, 2**32 - 1], got {value}")
+    return value
 
 
 def config_from_args(args):
     """The :class:`lunar_lab.config.Config` that ``lunar-lab train`` ARGS trains with.
 
+    ``--algo`` and ``--seed`` are shorthands for ``--set algo=…`` and ``--set seed=…``; giving
+    both with different values is an error, and an unset one keeps the Config default.
+
     Raises:
-        ValueError: an invalid hyperparameter value (named in the message).
+        ValueError: an invalid hyperparameter value, or two options that disagree (named in the message).
     """
     from lunar_lab.config import Config
 
     changes = dict(args.overrides)
-    changes.update(algo=args.algo, seed=args.seed)
+    for name in ("algo", "seed"):
+        value = getattr(args, name)
+        if value is not None:
+            if name in changes and changes[name] != value:
+                raise ValueError(f"--{name} {value} and --set {name}={changes[name]} disagree; give one of them")
+            changes[name] = value
     if args.steps is not None:
         changes["total_steps"] = args.steps
     return Config().replace(**changes)
 
 
-def _train(args) -> int:
-    from lunar_lab.plots import plot_learning_curve
-    from lunar_lab.runs import new_run_dir, run_summary, save_run
-    from lunar_lab.training import train
-    from lunar_lab.video import record_episode
+def _resume_config(args):
+    """The config of the stopped run ``args.resume`` (a longer total_steps with ``--steps``)."""
+    from lunar_lab.config import Config
+    from lunar_lab.runs import is_finished
 
-    config = config_from_args(args)  # validate before creating anything
-    run_dir = new_run_dir(args.runs_dir, args.name, config.algo)
-    print(f"training {config.algo} for {config.total_steps:,} env steps (seed {config.seed}) -> {run_dir}")
-    result = train(config, progress=not args.quiet, checkpoint_dir=run_dir / "checkpoints")
-    save_run(result, run_dir)
+    run_dir = Path(args.resume)
+    given = [flag for flag, value in (("--algo", args.algo), ("--seed", args.seed), ("--set", args.overrides),
+                                      ("--name", args.name)) if value]
+    if given:
+        raise ValueError(f"--resume continues RUN with its own config; {', '.join(given)} cannot change it")
+    if not (run_dir / "config.json").is_file():
+        raise FileNotFoundError(f"--resume needs a run directory holding config.json, got {str(run_dir)!r}")
+    if is_finished(run_dir):
+        raise ValueError(f"{run_dir} has finished (it has summary.json); start a new run instead")
+    try:
+        config = Config.from_dict(json.loads((run_dir / "config.json").read_text()))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{run_dir / 'config.json'} is damaged: {err}") from None
+    return config if args.steps is None else config.replace(total_steps=args.steps), run_dir
+
+
+def _train(args) -> int:
+    from lunar_lab.runs import new_run_dir, save_metrics, start_run
+    from lunar_lab.training import TrainingInterrupted, train
+
+    if args.resume is not None:
+        config, run_dir = _resume_config(args)
+        resume_from = run_dir / "checkpoints"
+        print(f"resuming {run_dir} ({config.algo}, seed {config.seed}) to {config.total_steps:,} env steps")
+    else:
+        config = config_from_args(args)  # validate before creating anything
+        run_dir, resume_from = new_run_dir(args.runs_dir, args.name, config.algo), None
+        print(f"training {config.algo} for {config.total_steps:,} env steps (seed {config.seed}) -> {run_dir}")
+    start_run(config, run_dir)
+    try:
+        result = train(config, progress=not args.quiet, checkpoint_dir=run_dir / "checkpoints", resume_from=resume_from)
+    except TrainingInterrupted as stop:
+        save_metrics(stop.result, run_dir)
+        at = stop.result.checkpoint
+        where = (f"its last checkpoint is at {json.loads((at / 'state.json').read_text())['env_steps']:,} env steps"
+                 if at is not None else "it had not reached its first checkpoint, so it cannot be resumed")
+        print(f"\ninterrupted at {stop.result.env_steps:,} env steps; {where}; episodes so far in "
+              f"{run_dir / 'episodes.csv'}" + (f"\nresume with: lunar-lab train --resume {run_dir}" if at else ""),
+              file=sys.stderr)
+        return 130
+    _finish(result, run_dir, video=not args.no_video)
+    return 0
+
+
+def _finish(result, run_dir: Path, video: bool) -> None:
+    """Write what a finished run leaves: weights, metrics, learning curve, video, then the summary."""
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lunar_lab.evaluation import EVAL_SEED
+    from lunar_lab.plots import plot_learning_curve
+    from lunar_lab.runs import run_summary, save_run
+    from lunar_lab.video import record_episode
+
+    config = result.config
     ax = plot_learning_curve(result.episodes["return"], result.episodes["env_steps"],
                              evaluations=(result.evaluations["env_steps"], result.evaluations["mean"]),
                              title=f"{config.algo}, seed {config.seed}", path=run_dir / "learning_curve.png")
-    import matplotlib.pyplot as plt
-
     plt.close(ax.figure)
-    if not args.no_video:
-        path, ret, _ = record_episode(result.agent.greedy_actions, run_dir / "episode.mp4", seed=1_000_000)
+    if video:
+        path, ret, _ = record_episode(result.agent.greedy_actions, run_dir / "episode.mp4", seed=EVAL_SEED)
         print(f"video: {path} (return {ret:.1f})")
+    save_run(result, run_dir)
     s = run_summary(result)
     print(f"done: {s['env_steps']:,} env steps, {s['episodes']} episodes in {s['wall_time_s']} s "
           f"({s['env_steps_per_s']:.0f} env steps/s); mean return of the last 100 episodes "
           f"{s['mean_return_last_100_training_episodes']:.1f}")
     print(f"evaluate it: lunar-lab evaluate {run_dir}")
-    return 0
 
 
 def _evaluate(args) -> int:
-    from lunar_lab.evaluation import EVAL_SEED, evaluate
-    from lunar_lab.runs import load_agent
+    from lunar_lab.evaluation import evaluate
+    from lunar_lab.runs import load_agent, resolve_run, weights_dir
 
     agent = load_agent(args.run)
-    seed = EVAL_SEED if args.seed is None else args.seed
-    result = evaluate(agent.greedy_actions, episodes=args.episodes, seed=seed)
+    result = evaluate(agent.greedy_actions, episodes=args.episodes, seed=args.seed)
     verdict = "solved" if result.solved else "not solved"
-    print(f"{args.run}: greedy {result} (seeds {seed}..{seed + args.episodes - 1}); {verdict} (threshold 200)")
+    print(f"{args.run}: greedy {result} (seeds {args.seed}..{args.seed + args.episodes - 1}); {verdict} (threshold 200)")
+    if weights_dir(args.run) != resolve_run(args.run):
+        print(f"(the run has not finished: these are the weights of its last checkpoint, {weights_dir(args.run)})")
     return 0
 
 
@@ -157,12 +241,11 @@ def _video(args) -> int:
     from lunar_lab.video import record_episode
 
     agent = load_agent(args.run)
-    if args.out is not None:
-        out = Path(args.out)
-    elif Path(args.run).is_dir():
-        out = Path(args.run) / f"episode-seed{args.seed}.mp4"
-    else:
-        out = Path(f"{resolve_run(args.run).name}-seed{args.seed}.mp4")
+    out = Path(args.out) if args.out is not None else Path(f"{resolve_run(args.run).resolve().name}-seed{args.seed}.mp4")
+    if not out.parent.is_dir():
+        raise FileNotFoundError(f"--out: folder {out.parent} does not exist")
+    if not os.access(out.parent, os.W_OK):
+        raise ValueError(f"--out: folder {out.parent} cannot be written")
     path, ret, frames = record_episode(agent.greedy_actions, out, seed=args.seed)
     print(f"wrote {path}: {frames} frames, return {ret:.1f}")
     return 0
@@ -192,18 +275,26 @@ def _course(args) -> int:
     return subprocess.call(lab_command(args.dir))
 
 
-def lab_command(directory) -> list[str]:
+def lab_command(directory, as_root: bool | None = None) -> list[str]:
     """The command that opens JupyterLab on ``directory`` with this Python.
 
     JupyterLab refuses to start as root (as in many containers and cloud notebooks) unless
     told ``--allow-root``; the command says so when the user is root.
 
+    Args:
+        directory: the notebooks' folder.
+        as_root: whether the user is root; None asks the operating system.
+
     Example:
-        >>> lab_command("my_notebooks")[-1]
+        >>> lab_command("my_notebooks", as_root=False)[-1]
         '--notebook-dir=my_notebooks'
+        >>> "--allow-root" in lab_command("my_notebooks", as_root=True)
+        True
     """
+    if as_root is None:
+        as_root = hasattr(os, "geteuid") and os.geteuid() == 0
     command = [sys.executable, "-m", "jupyter", "lab"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
+    if as_root:
         command.append("--allow-root")
     return command + [f"--notebook-dir={directory}"]
 

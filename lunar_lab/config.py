@@ -1,8 +1,9 @@
 """Hyperparameters of every agent, in one validated dataclass.
 
 The defaults train a DQN that solves LunarLander-v3 (greedy mean ≥ 200 over 100 episodes)
-on a laptop CPU in about a minute. Every field is checked at construction: a bad value
-raises ValueError naming the field, the value given and what is allowed.
+on a laptop CPU in about a minute. Every field is checked at construction, before anything
+is created or written: a bad value raises ValueError naming the field, the value given and
+what is allowed. This module imports no TensorFlow (``lunar_lab.envs`` needs gymnasium only).
 """
 
 from __future__ import annotations
@@ -10,60 +11,109 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import numbers
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from lunar_lab.losses import LOSSES
+from lunar_lab.envs import NUM_ACTIONS, OBS_DIM
 from lunar_lab.schedules import SCHEDULES
 
 ALGOS = ("dqn", "double_dqn", "sqn")
+#: Hidden-layer activations :func:`lunar_lab.networks.build_q_network` supports.
+ACTIVATIONS = ("relu", "tanh", "elu")
+#: Losses :func:`lunar_lab.losses.q_learning_loss` supports.
+LOSSES = ("huber", "mse")
+TARGET_UPDATES = ("soft", "hard")
 #: SQN's default target entropy, as a fraction of the maximum log A (a nearly greedy policy).
 DEFAULT_TARGET_ENTROPY_FRACTION = 0.15
-TARGET_UPDATES = ("soft", "hard")
+#: Largest seed: ``keras.utils.set_random_seed`` passes it to NumPy's global seed, which takes [0, 2**32 − 1].
+MAX_SEED = 2**32 - 1
+#: Replay-buffer bytes per LunarLander transition (:class:`lunar_lab.replay.ReplayBuffer`):
+#: obs and next_obs [8] float32, action int32, reward, terminated and discount float32.
+BYTES_PER_TRANSITION = 2 * OBS_DIM * 4 + 4 * 4
+#: The bounds of the number fields (all finite); max_grad_norm and target_entropy, which may be None, apart.
+_INTERVALS = {
+    "learning_rate": dict(low=0, low_open=True),
+    "gamma": dict(low=0, high=1, high_open=True),
+    "tau": dict(low=0, high=1, low_open=True),
+    "epsilon_start": dict(low=0, high=1),
+    "epsilon_end": dict(low=0, high=1),
+    "epsilon_decay": dict(low=0, high=1, low_open=True),
+    "temperature": dict(low=0, low_open=True),
+    "temperature_learning_rate": dict(low=0, low_open=True),
+}
 
 
 @dataclass(frozen=True)
 class Config:
     """Hyperparameters of a run (house notation: ../shared/STYLE.md).
 
+    Integer fields take integers (Python or NumPy; not bools, not floats such as 1e5), number
+    fields take finite real numbers (stored as float), flags take True or False only.
+
     Attributes:
         algo: ``"dqn"`` (Mnih et al. 2015), ``"double_dqn"`` (van Hasselt et al. 2016) or
             ``"sqn"`` (soft Q-network, twin Q, learned temperature; seed 002).
-        seed: seeds the environments, their action spaces, NumPy and Keras/TensorFlow.
-        total_steps: env steps to train for (a step of one sub-environment counts 1).
+        seed: in [0, 2**32 − 1] (:data:`MAX_SEED`); seeds the environments, their action
+            spaces, NumPy and Keras/TensorFlow. Sub-environment i and Q-network i get seed + i,
+            which gymnasium and NumPy's ``default_rng`` accept beyond 2**32 too: the bound is
+            NumPy's global seed, set to ``seed`` by ``keras.utils.set_random_seed``.
+        total_steps: env steps to train for (a step of one sub-environment counts 1), ≥ 1.
         num_envs: sub-environments stepped together (gymnasium ``SyncVectorEnv``), ≥ 1.
-        hidden_sizes: units of each hidden layer of the Q-network MLP.
-        activation: hidden-layer activation (``"relu"``, ``"tanh"``, ``"elu"``).
+        hidden_sizes: units of each hidden layer of the Q-network MLP: a non-empty list or
+            tuple of integers ≥ 1, stored as a tuple (a bare integer is refused: write ``(64,)``).
+        activation: hidden-layer activation, one of :data:`ACTIVATIONS` (``"relu"``, ``"tanh"``, ``"elu"``).
         learning_rate: Adam step size, > 0.
         gamma: discount factor γ, in [0, 1).
         batch_size: B, transitions per gradient step, 1 ≤ B ≤ buffer_capacity.
-        buffer_capacity: replay buffer size in transitions, ≥ 1.
-        learning_starts: env steps of experience collected before the first gradient step.
-        train_every: env steps per gradient step (4 = the standard replay ratio of DQN).
+        buffer_capacity: replay buffer size in transitions, ≥ 1; at most the machine's
+            physical memory divided by :data:`BYTES_PER_TRANSITION` (80 bytes).
+        learning_starts: env steps of experience collected before the first gradient step, ≥ 0.
+        train_every: env steps per gradient step (4 = the standard replay ratio of DQN), ≥ 1.
         updates_per_call: gradient steps run in one compiled call, on independently
-            sampled batches; the replay ratio is unchanged, only the call overhead drops.
+            sampled batches; the replay ratio is unchanged, only the call overhead drops. ≥ 1.
         target_update: ``"soft"`` (Polyak averaging with τ after every gradient step) or
             ``"hard"`` (copy every ``target_update_period`` gradient steps).
         tau: soft-update coefficient τ, in (0, 1]; τ weights the online network.
         target_update_period: C, gradient steps between hard copies, ≥ 1.
-        loss: ``"huber"`` or ``"mse"``.
-        max_grad_norm: clip the global gradient norm to this value (None: no clipping).
-        n_step: horizon n of the n-step return, ≥ 1 (1 = one-step TD).
+        loss: ``"huber"`` or ``"mse"`` (:data:`LOSSES`).
+        max_grad_norm: clip the global gradient norm to this value, > 0 (None: no clipping).
+        n_step: horizon n of the n-step return, ≥ 1 (1 = one-step TD; must be 1 for SQN).
         epsilon_schedule: ``"linear"`` over env steps or ``"exponential"`` per episode.
         epsilon_start, epsilon_end: ε at the start and the floor, in [0, 1], end ≤ start.
         epsilon_decay_steps: env steps of the linear schedule, ≥ 1.
         epsilon_decay: per-episode factor of the exponential schedule, in (0, 1].
         temperature: SQN entropy temperature α_H at the start (> 0); fixed if not learned.
         learn_temperature: SQN: learn α_H against ``target_entropy``.
-        target_entropy: SQN target policy entropy H̄ in nats, in [0, log A]; None =
-            ``DEFAULT_TARGET_ENTROPY_FRACTION``·log A (see :meth:`resolved_target_entropy`).
+        target_entropy: SQN target policy entropy H̄ in nats, in [0, log A] = [0, log 4];
+            None = ``DEFAULT_TARGET_ENTROPY_FRACTION``·log A (see :meth:`resolved_target_entropy`).
+            Only SQN has a temperature to tune, so another ``algo`` needs None.
         temperature_learning_rate: Adam step size of log α_H, > 0.
         eval_interval: env steps between greedy evaluations during training (0: none).
         eval_episodes: episodes per evaluation during training, ≥ 0. 0 plays none: the
             learner is still joined every ``eval_interval`` env steps and ``train``'s
             ``on_evaluation`` hook is called with ``evaluation=None`` (a measurement of your own).
+        checkpoint_interval: every ``checkpoint_interval`` env steps the run writes a full
+            training checkpoint and every sub-environment's episode is cut there as a
+            time-limit truncation (it still bootstraps), so that a resumed run continues
+            exactly; 0: never. ≥ 0.
         stop_when_solved: stop training once a greedy evaluation mean reaches 200 (needs
             ``eval_interval`` ≥ 1 and ``eval_episodes`` ≥ 1).
         jit_compile: compile the learning step with XLA (faster on CPU; off to debug).
+
+    Raises:
+        ValueError: a field has a wrong type or value, or two fields disagree.
+
+    Example:
+        >>> Config(learning_rate=float("inf"))
+        Traceback (most recent call last):
+        ...
+        ValueError: learning_rate must be a finite number > 0, got inf
+        >>> Config(jit_compile="no")
+        Traceback (most recent call last):
+        ...
+        ValueError: jit_compile must be True or False, got 'no'
     """
 
     algo: str = "dqn"
@@ -96,38 +146,51 @@ class Config:
     temperature_learning_rate: float = 3e-4
     eval_interval: int = 25_000
     eval_episodes: int = 20
+    checkpoint_interval: int = 50_000
     stop_when_solved: bool = False
     jit_compile: bool = True
 
     def __post_init__(self):
-        object.__setattr__(self, "hidden_sizes", tuple(self.hidden_sizes))
-        _choice("algo", self.algo, ALGOS)
-        _choice("target_update", self.target_update, TARGET_UPDATES)
-        _choice("loss", self.loss, LOSSES)
-        _choice("epsilon_schedule", self.epsilon_schedule, SCHEDULES)
+        def store(name, value):  # normalised: plain int / float / tuple, so to_json always works
+            object.__setattr__(self, name, value)
+
+        for name, allowed in (("algo", ALGOS), ("activation", ACTIVATIONS), ("target_update", TARGET_UPDATES),
+                              ("loss", LOSSES), ("epsilon_schedule", SCHEDULES)):
+            _choice(name, getattr(self, name), allowed)
+        for name in ("learn_temperature", "stop_when_solved", "jit_compile"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         for name in ("total_steps", "num_envs", "batch_size", "buffer_capacity", "train_every",
                      "updates_per_call", "target_update_period", "n_step", "epsilon_decay_steps"):
-            _integer(name, getattr(self, name), low=1)
-        for name in ("seed", "learning_starts", "eval_interval", "eval_episodes"):
-            _integer(name, getattr(self, name), low=0)
-        if not self.hidden_sizes or any(isinstance(h, bool) or int(h) != h or h < 1 for h in self.hidden_sizes):
-            raise ValueError(f"hidden_sizes must be a non-empty tuple of positive integers, got {self.hidden_sizes!r}")
-        _interval("gamma", self.gamma, 0.0, 1.0, "[0, 1)", lo_open=False, hi_open=True)
-        _interval("tau", self.tau, 0.0, 1.0, "(0, 1]", lo_open=True, hi_open=False)
-        _interval("epsilon_start", self.epsilon_start, 0.0, 1.0, "[0, 1]")
-        _interval("epsilon_end", self.epsilon_end, 0.0, 1.0, "[0, 1]")
-        _interval("epsilon_decay", self.epsilon_decay, 0.0, 1.0, "(0, 1]", lo_open=True)
+            store(name, _integer(name, getattr(self, name), low=1))
+        for name in ("learning_starts", "eval_interval", "eval_episodes", "checkpoint_interval"):
+            store(name, _integer(name, getattr(self, name), low=0))
+        store("seed", _integer("seed", self.seed, low=0, high=MAX_SEED, high_text="2**32 - 1"))
+        store("hidden_sizes", _hidden_sizes(self.hidden_sizes))
+        for name, interval in _INTERVALS.items():
+            store(name, _number(name, getattr(self, name), **interval))
+        if self.max_grad_norm is not None:
+            store("max_grad_norm", _number("max_grad_norm", self.max_grad_norm, 0, low_open=True, none_allowed=True))
+        if self.target_entropy is not None:
+            store("target_entropy", _number("target_entropy", self.target_entropy, 0, math.log(NUM_ACTIONS),
+                                            high_text=f"log {NUM_ACTIONS} = {math.log(NUM_ACTIONS):.4f}", none_allowed=True))
+            if self.algo != "sqn":
+                raise ValueError(f"target_entropy must be None unless algo='sqn' (only SQN has a temperature to tune), "
+                                 f"got {self.target_entropy!r} with algo={self.algo!r}")
         if self.epsilon_end > self.epsilon_start:
             raise ValueError(
                 f"epsilon_end must be <= epsilon_start, got epsilon_end={self.epsilon_end!r} > epsilon_start={self.epsilon_start!r}"
             )
-        for name in ("learning_rate", "temperature", "temperature_learning_rate"):
-            _positive(name, getattr(self, name))
-        if self.max_grad_norm is not None:
-            _positive("max_grad_norm", self.max_grad_norm)
         if self.batch_size > self.buffer_capacity:
             raise ValueError(
                 f"batch_size must be <= buffer_capacity, got batch_size={self.batch_size} > buffer_capacity={self.buffer_capacity}"
+            )
+        memory = _physical_memory()
+        if memory is not None and self.buffer_capacity * BYTES_PER_TRANSITION > memory:
+            raise ValueError(
+                f"buffer_capacity must be <= {memory // BYTES_PER_TRANSITION:,} on this machine "
+                f"({BYTES_PER_TRANSITION} bytes per transition, {memory:,} bytes of physical memory), "
+                f"got {self.buffer_capacity!r} (needs {self.buffer_capacity * BYTES_PER_TRANSITION:,} bytes)"
             )
         if self.stop_when_solved and not (self.eval_interval and self.eval_episodes):
             raise ValueError(
@@ -141,7 +204,7 @@ class Config:
         """H̄ in nats: ``target_entropy``, or a fraction of the maximum log A when it is None.
 
         Raises:
-            ValueError: ``target_entropy`` is outside [0, log A].
+            ValueError: ``target_entropy`` is outside [0, log A] for this ``num_actions``.
 
         Example:
             >>> round(Config(target_entropy=None).resolved_target_entropy(4), 4) == round(DEFAULT_TARGET_ENTROPY_FRACTION * math.log(4), 4)
@@ -165,7 +228,7 @@ class Config:
             ...
             ValueError: unknown Config field 'gama'; allowed: algo, seed, ...
         """
-        names = [f.name for f in dataclasses.fields(self)] 
+        names = [f.name for f in dataclasses.fields(self)]
         for key in changes:
             if key not in names:
                 raise ValueError(f"unknown Config field {key!r}; allowed: {', '.join(names)}")
@@ -178,8 +241,20 @@ class Config:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> Config:
-        """Inverse of :meth:`to_dict`; unknown keys raise ValueError."""
+    def from_dict(cls, d: Mapping) -> Config:
+        """Inverse of :meth:`to_dict` (e.g. a parsed ``config.json``); missing fields keep their defaults.
+
+        Raises:
+            ValueError: ``d`` is not a mapping, has an unknown key, or a value :class:`Config` refuses.
+
+        Example:
+            >>> Config.from_dict({"hidden_sizes": [32], "jit_compile": "false"})
+            Traceback (most recent call last):
+            ...
+            ValueError: jit_compile must be True or False, got 'false'
+        """
+        if not isinstance(d, Mapping):
+            raise ValueError(f"a Config must be given as a dict (a JSON object) of field: value, got {type(d).__name__} {d!r}")
         return cls().replace(**d)
 
     def to_json(self) -> str:
@@ -192,18 +267,42 @@ def _choice(name, value, allowed):
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
 
 
-def _integer(name, value, low):
-    if isinstance(value, bool) or not hasattr(value, "__index__") or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+def _is_integer(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{name} must be a number > 0, got {value!r}")
+def _integer(name, value, low, high=None, high_text=None) -> int:
+    if not _is_integer(value) or value < low or (high is not None and value > high):
+        allowed = f">= {low}" if high is None else f"in [{low}, {high_text}]"
+        raise ValueError(f"{name} must be an integer {allowed}, got {value!r}")
+    return int(value)
 
 
-def _interval(name, value, lo, hi, text, lo_open=False, hi_open=False):
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    ok = ok and (value > lo if lo_open else value >= lo) and (value < hi if hi_open else value <= hi)
+def _number(name, value, low, high=math.inf, *, low_open=False, high_open=False, high_text=None,
+            none_allowed=False) -> float:
+    """``value`` as a float, if it is a finite real number in the interval from ``low`` to ``high``."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
     if not ok:
-        raise ValueError(f"{name} must be in {text}, got {value!r}")
+        if high == math.inf:
+            allowed = f"{'>' if low_open else '>='} {low:g}"
+        else:
+            allowed = f"in {'(' if low_open else '['}{low:g}, {high_text or format(high, 'g')}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be {'None or ' if none_allowed else ''}a finite number {allowed}, got {value!r}")
+    return float(value)
+
+
+def _hidden_sizes(value) -> tuple[int, ...]:
+    if not isinstance(value, (list, tuple)) or not value or not all(_is_integer(h) and h >= 1 for h in value):
+        raise ValueError(f"hidden_sizes must be a non-empty list or tuple of integers >= 1 (units per hidden layer), "
+                         f"got {value!r}")
+    return tuple(int(h) for h in value)
+
+
+def _physical_memory() -> int | None:
+    """Bytes of physical memory, or None where the OS does not say (e.g. no ``os.sysconf`` on Windows)."""
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+    return memory if memory > 0 else None

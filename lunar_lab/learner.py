@@ -104,7 +104,9 @@ def write_learner_notebooks(src_dir, dest_dir) -> tuple[list[Path], list[Path]]:
     A notebook the learner has edited is never overwritten: the sha256 of each file written
     is recorded in ``dest_dir/.lunar_lab_learner.json``; an existing file whose hash differs
     from the record (or has no record) is skipped, an unchanged one is rewritten (so course
-    updates reach notebooks not yet started). Nothing but the notebooks is copied.
+    updates reach notebooks not yet started). Nothing but the notebooks is copied. Every
+    notebook is converted and the record read before anything is written; each file is
+    written whole or not at all (a temporary file, then renamed).
 
     Args:
         src_dir: folder of worked notebooks (e.g. :data:`NOTEBOOKS_DIR`).
@@ -114,8 +116,12 @@ def write_learner_notebooks(src_dir, dest_dir) -> tuple[list[Path], list[Path]]:
         ``(written, skipped)``: the destination paths written and those left as they were.
 
     Raises:
-        ValueError: a notebook has unbalanced or nested solution markers (names the file and cell).
+        ValueError: a notebook is not a valid notebook or has unbalanced or nested solution
+            markers (names the file and cell); the record in ``dest_dir`` is damaged (not a
+            JSON object of notebook name: sha256); ``dest_dir`` is a file.
         FileNotFoundError: ``src_dir`` does not exist.
+        OSError: ``dest_dir`` cannot be created or written (e.g. read-only); the notebooks
+            written before the error are recorded.
 
     Example:
         >>> import tempfile
@@ -127,29 +133,70 @@ def write_learner_notebooks(src_dir, dest_dir) -> tuple[list[Path], list[Path]]:
     src_dir, dest_dir = Path(src_dir), Path(dest_dir)
     if not src_dir.is_dir():
         raise FileNotFoundError(f"no notebooks folder {src_dir}")
+    if dest_dir.exists() and not dest_dir.is_dir():
+        raise ValueError(f"{dest_dir} is a file; the learner notebooks need a folder")
     versions = {}  # convert everything before writing anything, so an error leaves dest_dir as it was
     for src in sorted(src_dir.glob("*.ipynb")):
         try:
-            versions[src.name] = (nbformat.writes(learner_version(nbformat.read(src, as_version=4))) + "\n").encode()
+            versions[src.name] = (nbformat.writes(learner_version(_parse_notebook(src.read_bytes()))) + "\n").encode()
         except ValueError as err:
             raise ValueError(f"{src}: {err}") from None
-    dest_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = dest_dir / MANIFEST
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        manifest = {}  # no (valid) record: every existing notebook counts as edited and is kept
+    manifest = _read_manifest(manifest_path)
+    dest_dir.mkdir(parents=True, exist_ok=True)
     written, skipped = [], []
-    for name, data in versions.items():
-        dest = dest_dir / name
-        if dest.exists() and _sha256(dest.read_bytes()) != manifest.get(name):
-            skipped.append(dest)
-            continue
-        dest.write_bytes(data)
-        manifest[name] = _sha256(data)
-        written.append(dest)
-    manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    try:
+        for name, data in versions.items():
+            dest = dest_dir / name
+            if dest.exists() and _sha256(dest.read_bytes()) != manifest.get(name):
+                skipped.append(dest)
+                continue
+            _write_whole(dest, data)
+            manifest[name] = _sha256(data)
+            written.append(dest)
+    finally:  # record what was written, also when a later file could not be
+        if written:
+            _write_whole(manifest_path, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())
     return written, skipped
+
+
+def _read_manifest(path: Path) -> dict[str, str]:
+    """The record {notebook name: sha256} in ``path``; {} if there is none. ValueError if it is damaged."""
+    if not path.exists():
+        return {}  # no record: every existing notebook counts as edited and is kept
+    try:
+        manifest = json.loads(path.read_bytes())
+    except (OSError, ValueError) as err:  # a folder, unreadable, not UTF-8 or not JSON
+        manifest = err
+    if not (isinstance(manifest, dict) and all(isinstance(v, str) for v in manifest.values())):
+        reason = (manifest if isinstance(manifest, Exception) else "a value is not a sha256 string"
+                  if isinstance(manifest, dict) else f"a JSON {type(manifest).__name__}")
+        raise ValueError(f"{path}, the record of the notebooks written there, is damaged ({reason}; it must be a JSON "
+                         f"object of notebook name: sha256). Delete it and run again: every notebook already in "
+                         f"{path.parent} then counts as edited and is kept as it is")
+    return manifest
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file, so ``path`` is never left half written."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_bytes(data)
+        partial.replace(path)
+    except OSError as err:  # name the file asked for, not the temporary one
+        raise OSError(err.errno, err.strerror, str(path)) from None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _parse_notebook(data: bytes) -> nbformat.NotebookNode:
+    """The notebook in the bytes of a ``.ipynb`` file (nbformat v4); ValueError if it is not UTF-8 nbformat JSON."""
+    try:
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+        nbformat.validate(nb)
+    except (ValueError, TypeError, KeyError, AttributeError, nbformat.ValidationError) as err:  # nbformat's upgrades
+        raise ValueError(f"not a valid notebook ({str(err).splitlines()[0]})") from None
+    return nb
 
 
 def _sha256(data: bytes) -> str:
@@ -174,11 +221,17 @@ def strip_outputs(path) -> bool:
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: ``path`` is not a notebook (nbformat's ``NotJSONError``).
+        ValueError: ``path`` is a folder or not a valid notebook (the message names it).
+        OSError: ``path`` cannot be read or written (it is then left as it was).
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; give the notebooks in it, e.g. {path / '*.ipynb'}")
     before = path.read_bytes()
-    nb = nbformat.reads(before.decode("utf-8"), as_version=4)
+    try:
+        nb = _parse_notebook(before)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
@@ -193,14 +246,15 @@ def strip_outputs(path) -> bool:
             cell.outputs, cell.execution_count = [], None
     after = (nbformat.writes(nb) + "\n").encode("utf-8")
     if after != before:
-        path.write_bytes(after)
+        _write_whole(path, after)
     return after != before
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m lunar_lab.learner``: ``SRC DEST`` writes learner notebooks, ``--strip FILE...`` strips outputs.
 
-    Returns the exit status (2, with a message on stderr, for a missing file or bad markers).
+    Returns the exit status: 0, or 2 with an ``error:`` line on stderr (no traceback) for a
+    missing, damaged or unwritable file or folder, or bad markers.
     """
     parser = argparse.ArgumentParser(prog="python -m lunar_lab.learner", description=__doc__.splitlines()[0])
     parser.add_argument("--strip", action="store_true", help="strip the outputs of the FILEs in place")
@@ -214,8 +268,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{'stripped' if strip_outputs(path) else 'unchanged'} {path}")
             return 0
         written, skipped = write_learner_notebooks(*args.paths)
-    except (ValueError, FileNotFoundError) as err:
-        parser.exit(2, f"{parser.prog}: error: {err}\n")
+    except (ValueError, OSError) as err:  # OSError: e.g. a read-only destination or an unreadable file
+        message = f"{err.filename}: {err.strerror}" if getattr(err, "strerror", None) else err
+        parser.exit(2, f"{parser.prog}: error: {message}\n")
     for path in written:
         print(f"wrote {path}")
     for path in skipped:

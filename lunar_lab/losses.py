@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from lunar_lab.config import LOSSES  # noqa: F401  (the names live with Config, which needs them without TensorFlow)
 from lunar_lab.tensors import as_float32, check_shapes
-
-LOSSES = ("huber", "mse")
 
 
 def q_learning_loss(q_values, actions, targets, loss: str = "huber") -> tf.Tensor:

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
+from lunar_lab.config import ACTIVATIONS
+
 _NUMPY_ACTIVATIONS = {
     "relu": lambda x: np.maximum(x, 0.0),
     "tanh": np.tanh,
@@ -54,8 +56,8 @@ def build_q_network(
             raise ValueError(f"{pname} must be a positive integer, got {value!r}")
     if len(hidden_sizes) == 0 or any(int(h) != h or h < 1 for h in hidden_sizes):
         raise ValueError(f"hidden_sizes must be a non-empty sequence of positive integers, got {hidden_sizes!r}")
-    if activation not in _NUMPY_ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(_NUMPY_ACTIVATIONS)}, got {activation!r}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, size=len(hidden_sizes) + 1)
     init = lambda i: keras.initializers.GlorotUniform(seed=None if seed is None else int(seeds[i]))  # noqa: E731
     inputs = keras.Input(shape=(int(obs_dim),), dtype="float32", name="obs")

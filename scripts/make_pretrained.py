@@ -45,7 +45,7 @@ def main() -> int:
     run = workdir / args.name
 
     from lunar_lab.evaluation import evaluate
-    from lunar_lab.runs import load_agent
+    from lunar_lab.runs import file_checksums, load_agent
 
     staging = workdir / "staging"
     staging.mkdir()
@@ -53,7 +53,7 @@ def main() -> int:
     for weights in (run / "checkpoints" / "best").glob("*.weights.h5"):
         shutil.copy(weights, staging / weights.name)
     shutil.copy(run / "learning_curve.png", staging / "learning_curve.png")
-    result = evaluate(load_agent(staging).greedy_actions, episodes=100, seed=PRETRAINED_SEED)
+    result = evaluate(load_agent(staging).greedy_actions, episodes=100, seed=PRETRAINED_SEED)  # no RECORD.json yet
     summary = json.loads((run / "summary.json").read_text())
     record = {
         "command": command.replace(str(workdir), "RUNS_DIR"),
@@ -63,6 +63,7 @@ def main() -> int:
         "evaluation": f"greedy {result} on seeds {PRETRAINED_SEED}..{PRETRAINED_SEED + 99}",
         "evaluation_mean": round(result.mean, 2),
         "evaluation_std": round(result.std, 2),
+        "sha256": file_checksums(staging),  # load_agent refuses files that differ (an edited config.json)
     }
     (staging / "RECORD.json").write_text(json.dumps(record, indent=2) + "\n")
     print(json.dumps(record, indent=2))

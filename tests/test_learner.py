@@ -1,5 +1,6 @@
 """Learner versions of the notebooks (solutions -> placeholders) and output stripping."""
 
+import os
 import subprocess
 import sys
 
@@ -7,7 +8,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from lunar_lab.learner import NOTEBOOKS_DIR, learner_version, strip_outputs, write_learner_notebooks
+from lunar_lab.learner import NOTEBOOKS_DIR, learner_version, main, strip_outputs, write_learner_notebooks
 
 EXERCISE = """\
 import numpy as np
@@ -133,6 +134,137 @@ def test_command_line(tmp_path):
     strip = [sys.executable, "-m", "lunar_lab.learner", "--strip", str(src / "00_a.ipynb")]
     assert subprocess.run(strip, capture_output=True, text=True, check=True).stdout.startswith("stripped")
     assert nbformat.read(src / "00_a.ipynb", as_version=4).cells[1].outputs == []
+
+
+def run_main(capsys, *argv):
+    """Run ``python -m lunar_lab.learner ARGV`` in this process: (exit status, stdout, stderr).
+
+    An exception other than the SystemExit of a handled error fails the test (a traceback).
+    """
+    try:
+        status = main([str(a) for a in argv])
+    except SystemExit as stop:
+        status = stop.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def folder_state(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def learner_folder(tmp_path):
+    """A source folder of two notebooks and a learner folder written from it, with 00_a then edited."""
+    src, dest = tmp_path / "notebooks", tmp_path / "mine"
+    src.mkdir()
+    nbformat.write(worked_notebook(EXERCISE), src / "00_a.ipynb")
+    nbformat.write(worked_notebook("print(1)"), src / "01_b.ipynb")
+    write_learner_notebooks(src, dest)
+    edited = nbformat.read(dest / "00_a.ipynb", as_version=4)
+    edited.cells[1].source = "my own answer"
+    nbformat.write(edited, dest / "00_a.ipynb")
+    nbformat.write(worked_notebook("print(2)"), src / "01_b.ipynb")  # a course update to pass on
+    return src, dest
+
+
+@pytest.mark.parametrize("damage", ["[]", '{"00_a.ipynb": 5}', '{"00_a.ipyn', b"\xff\xfe\x00", "folder"])
+def test_damaged_manifest_is_an_error_and_nothing_is_written(tmp_path, capsys, damage):
+    src, dest = learner_folder(tmp_path)
+    manifest = dest / ".lunar_lab_learner.json"
+    manifest.unlink()
+    if damage == "folder":
+        manifest.mkdir()
+    else:
+        manifest.write_bytes(damage if isinstance(damage, bytes) else damage.encode())
+    before = folder_state(dest)
+
+    status, out, err = run_main(capsys, src, dest)
+    assert status == 2 and out == ""
+    assert err.startswith(f"python -m lunar_lab.learner: error: {manifest}, the record of the notebooks written there, "
+                          "is damaged ("), err
+    assert "Delete it and run again" in err
+    assert folder_state(dest) == before and manifest.exists()  # 01_b was not updated either
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "is a folder; give the notebooks in it, e.g. {path}/*.ipynb"),
+    ("{}", "{path}: not a valid notebook (Notebook could not be converted"),
+    ('{"cells": 5}', "{path}: not a valid notebook ("),
+    ("not json", "{path}: not a valid notebook ("),
+    ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "markdown", "id": "a", '
+     '"source": 3, "metadata": {}}]}', "{path}: not a valid notebook (3 is not valid under any of the given schemas)"),
+])
+def test_strip_refuses_a_folder_or_a_non_notebook(tmp_path, capsys, content, message):
+    path = tmp_path / "bad.ipynb"
+    if content is None:
+        path = tmp_path / "notebooks"
+        path.mkdir()
+        nbformat.write(worked_notebook("print(1)"), path / "00_a.ipynb")
+    else:
+        path.write_text(content)
+    before = folder_state(tmp_path)
+    status, out, err = run_main(capsys, "--strip", path)
+    assert status == 2 and out == ""
+    assert err.startswith("python -m lunar_lab.learner: error: ") and message.format(path=path) in err, err
+    assert folder_state(tmp_path) == before
+
+
+def test_unwritable_destination_is_an_error(tmp_path, capsys):
+    src = tmp_path / "notebooks"
+    src.mkdir()
+    nbformat.write(worked_notebook("print(1)"), src / "00_a.ipynb")
+    (tmp_path / "a_file").write_text("")
+    status, out, err = run_main(capsys, src, tmp_path / "a_file" / "mine")
+    assert (status, out) == (2, "")
+    assert err == f"python -m lunar_lab.learner: error: {tmp_path / 'a_file' / 'mine'}: Not a directory\n"
+    status, _, err = run_main(capsys, src, tmp_path / "a_file")
+    assert (status, err) == (2, f"python -m lunar_lab.learner: error: {tmp_path / 'a_file'} is a file; "
+                                "the learner notebooks need a folder\n")
+
+
+def test_read_only_destination_is_an_error(tmp_path, capsys):
+    src, dest = learner_folder(tmp_path)
+    before = folder_state(dest)
+    dest.chmod(0o555)
+    try:
+        if os.access(dest, os.W_OK):
+            pytest.skip("this user (root) may write into a read-only folder")
+        status, out, err = run_main(capsys, src, dest)
+    finally:
+        dest.chmod(0o755)
+    assert (status, out) == (2, "")
+    assert err == f"python -m lunar_lab.learner: error: {dest / '01_b.ipynb'}: Permission denied\n"
+    assert folder_state(dest) == before
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="resource limits are POSIX")
+def test_failed_write_leaves_the_old_notebook_whole(tmp_path):
+    """A write that fails part-way (here a file-size limit of 0 bytes, as on a full disk)."""
+    src, dest = learner_folder(tmp_path)
+    before = folder_state(dest)
+    limit = ("import resource, runpy, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+             "resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0)); "
+             f"sys.argv = ['learner', {str(src)!r}, {str(dest)!r}]; runpy.run_module('lunar_lab.learner', run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", limit], capture_output=True, text=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr == f"python -m lunar_lab.learner: error: {dest / '01_b.ipynb'}: File too large\n"
+    assert folder_state(dest) == before  # no half-written notebook, no temporary file left
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="resource limits are POSIX")
+def test_notebooks_written_before_a_failed_write_are_recorded(tmp_path):
+    src, dest = tmp_path / "notebooks", tmp_path / "mine"
+    src.mkdir()
+    nbformat.write(worked_notebook("print(1)"), src / "00_small.ipynb")
+    nbformat.write(worked_notebook("x = 1\n" * 2000), src / "01_big.ipynb")  # about 14 kB
+    limit = ("import resource, runpy, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+             "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096)); "
+             f"sys.argv = ['learner', {str(src)!r}, {str(dest)!r}]; runpy.run_module('lunar_lab.learner', run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", limit], capture_output=True, text=True)
+    assert done.stderr == f"python -m lunar_lab.learner: error: {dest / '01_big.ipynb'}: File too large\n"
+    assert sorted(p.name for p in dest.iterdir()) == [".lunar_lab_learner.json", "00_small.ipynb"]
+    # 00_small is on record as the course's, so it is not mistaken for the learner's own next time.
+    assert write_learner_notebooks(src, dest) == ([dest / "00_small.ipynb", dest / "01_big.ipynb"], [])
 
 
 def test_strip_keeps_checked_outputs_only(tmp_path):

@@ -85,5 +85,5 @@ def test_sampling_follows_the_boltzmann_policy():
 
 
 def test_bad_target_entropy():
-    with pytest.raises(ValueError, match=r"target_entropy must be in \[0, log A = 1.3863\], got 2.0"):
+    with pytest.raises(ValueError, match=r"target_entropy must be None or a finite number in \[0, log 4 = 1.3863\], got 2.0"):
         SQNAgent(Config(algo="sqn", target_entropy=2.0, hidden_sizes=(8,)))

@@ -115,6 +115,38 @@ class QAgent:
         elif self._learner_steps % self.config.target_update_period == 0:
             self.target_update_fn(self.target_variables, self.q_variables)
 
+    def state_variables(self) -> dict[str, tf.Variable]:
+        """Every variable of the learner besides the online weights, by a stable name: the target
+        networks (``target_{i}/{j}``), the optimizer's variables (``optimizer/{j}``: Adam's step count
+        and moments) and the learner-step counter. Subclasses add their own (SQN: the temperature)."""
+        variables = {"learner_steps": self._learner_steps}
+        for i, net in enumerate(self.target_networks):
+            variables.update({f"target_{i}/{j}": v for j, v in enumerate(net.weights)})
+        variables.update({f"optimizer/{j}": v for j, v in enumerate(self.optimizer.variables)})
+        return variables
+
+    def training_state(self) -> dict[str, np.ndarray]:
+        """The values of :meth:`state_variables` as NumPy arrays (for ``np.savez``); with the online
+        weights (:meth:`save`) they make the learner continue exactly where it was."""
+        return {name: np.asarray(v.numpy()) for name, v in self.state_variables().items()}
+
+    def load_training_state(self, state: dict[str, np.ndarray]) -> None:
+        """Restore :meth:`training_state` (after :meth:`load` has restored the online weights).
+
+        Raises:
+            ValueError: a variable is missing from ``state`` or has another shape (the
+                checkpoint belongs to another network or algorithm).
+        """
+        for name, variable in self.state_variables().items():
+            if name not in state:
+                raise ValueError(f"the training state has no {name!r}; it was saved by another agent")
+            value = state[name]
+            if tuple(value.shape) != tuple(variable.shape):
+                raise ValueError(f"the training state's {name!r} has shape {tuple(value.shape)}, this agent's "
+                                 f"{tuple(variable.shape)}")
+            variable.assign(value)
+        self.sync_policy()
+
     def save(self, directory: str | Path) -> Path:
         """Write the online networks' weights into ``directory`` (``q_network.weights.h5`` …).
 

@@ -84,6 +84,13 @@ class SQNAgent(QAgent):
         super().sync_policy()
         self.temperature = float(tf.exp(self.log_temperature))
 
+    def state_variables(self) -> dict[str, tf.Variable]:
+        """:meth:`QAgent.state_variables` plus log α_H and its optimizer's variables."""
+        variables = super().state_variables()
+        variables["log_temperature"] = self.log_temperature
+        variables.update({f"temperature_optimizer/{j}": v for j, v in enumerate(self.temperature_optimizer.variables)})
+        return variables
+
     def _gradient_step(self, obs, action, reward, next_obs, terminated, discount):
         temperature = tf.exp(self.log_temperature)
         targets = tf.stop_gradient(self.td_target_fn(
