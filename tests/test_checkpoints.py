@@ -65,3 +65,19 @@ def test_the_learner_state_round_trips_and_refuses_another_agent(algo):
     other = make_agent(config.replace(hidden_sizes=(5,)))
     with pytest.raises(ValueError, match="has shape"):
         other.load_training_state(state)
+
+
+def test_the_checkpoint_benchmark_reports_every_file(tmp_path):
+    """``benchmarks/bench_checkpoint.py --smoke`` writes its report with a row per algorithm and per file."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parents[1] / "benchmarks" / "bench_checkpoint.py"
+    done = subprocess.run([sys.executable, str(script), "--smoke", "--out", str(tmp_path / "c.md")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = (tmp_path / "c.md").read_text()
+    assert "Replay buffer full: 1,000 transitions" in report
+    for name in ("| dqn |", "| sqn |", "| replay.npz |", "| agent_state.npz |", "| state.json |", "| q_network.weights.h5 |"):
+        assert name in report
