@@ -19,7 +19,8 @@ Differences from the lab, all outside the measured computation: gymnasium's
 LunarLander-v3 instead of gym's v2 (``done = terminated or truncated`` replaces the old
 single ``done``), Keras 3 names, seeding through ``keras.utils.set_random_seed``, and a
 ``callback`` through which the benchmark evaluates and stops the run (the lab's own stop,
-mean of the last 100 training episodes ≥ 200, is not the benchmark's definition of solved).
+mean of the last 100 training episodes ≥ 200, is not the benchmark's definition of solved),
+and ``wrap``, through which the profiler times the loop's steps.
 
 This module does not import ``lunar_lab``.
 """
@@ -138,8 +139,12 @@ def get_action(q_values, epsilon: float = 0.0) -> int:
     return random.choice(np.arange(NUM_ACTIONS))
 
 
+#: The steps of the loop that ``train``'s ``wrap`` can replace, in the order of one env step.
+STEPS = ("q_network", "get_action", "env.step", "get_experiences", "agent_learn")
+
+
 def train(seed: int = 0, callback: Callable | None = None, num_episodes: int = NUM_EPISODES,
-          max_num_timesteps: int = MAX_NUM_TIMESTEPS) -> dict:
+          max_num_timesteps: int = MAX_NUM_TIMESTEPS, wrap: Callable[[str, Callable], Callable] | None = None) -> dict:
     """Run the lab's training loop on LunarLander-v3.
 
     Args:
@@ -149,6 +154,11 @@ def train(seed: int = 0, callback: Callable | None = None, num_episodes: int = N
             called after every env step; ``episode_return`` is the episode's return when the
             step ended it, else None. A true result stops training.
         num_episodes, max_num_timesteps: episodes at most, env steps per episode at most.
+        wrap: ``wrap(name, fn) → fn'``, called once per name of :data:`STEPS` with the loop's
+            function of that name (``q_network`` is the acting call of the Q-network,
+            ``env.step`` the environment's); the loop then calls ``fn'``, which must take the same
+            arguments and return the same result, e.g. ``fn`` timed (benchmarks/profile_training.py).
+            Default: the functions themselves.
 
     Returns:
         dict with ``q_network``, ``total_point_history`` (return of each finished episode),
@@ -161,6 +171,9 @@ def train(seed: int = 0, callback: Callable | None = None, num_episodes: int = N
     optimizer = keras.optimizers.Adam(learning_rate=ALPHA)
     agent_learn = make_agent_learn(q_network, target_q_network, optimizer)
     target_q_network.set_weights(q_network.get_weights())
+    wrap = wrap or (lambda name, fn: fn)
+    act_q, choose, env_step, sample, learn = (wrap(name, fn) for name, fn in zip(STEPS, (
+        q_network, get_action, env.step, get_experiences, agent_learn)))
     memory_buffer = deque(maxlen=MEMORY_SIZE)
     epsilon = 1.0
     total_point_history = []
@@ -171,15 +184,15 @@ def train(seed: int = 0, callback: Callable | None = None, num_episodes: int = N
         total_points = 0.0
         for t in range(max_num_timesteps):
             state_qn = np.expand_dims(state, axis=0)
-            q_values = q_network(state_qn)
-            action = get_action(q_values, epsilon)
-            next_state, reward, terminated, truncated, _ = env.step(action)
+            q_values = act_q(state_qn)
+            action = choose(q_values, epsilon)
+            next_state, reward, terminated, truncated, _ = env_step(action)
             # The classic loop's bug, kept on purpose: a time-limit truncation counts as
             # `done`, so the target of that transition does not bootstrap (y = r).
             done = terminated or truncated
             memory_buffer.append(Experience(state, action, reward, next_state, done))
             if check_update_conditions(t, NUM_STEPS_FOR_UPDATE, memory_buffer):
-                agent_learn(get_experiences(memory_buffer), GAMMA)
+                learn(sample(memory_buffer), GAMMA)
                 gradient_steps += 1
             state = next_state.copy()
             total_points += reward

@@ -6,12 +6,17 @@ and the classic loop on a short run, written as a small Markdown report::
 
 Each path runs in its own subprocess. After ``--warmup`` env steps (learning has started,
 XLA has compiled), the wall time of the next ``--steps`` env steps (``--classic-steps`` for
-the slow classic loop) is split by wrapping the functions the training loop calls, in the
-main thread: env stepping, acting, replay store and sample, launching/waiting for the
-learner, refreshing the NumPy acting copy; "other" is the rest (the loop's own Python). The
-learner thread's busy time is reported beside: it overlaps the main thread's work. After the
+the slow classic loop) is split by timing what the training loop calls in the main thread: env
+stepping, acting, replay store and sample, waiting for the learner, refreshing the NumPy
+acting copy; "other" is the rest (the loop's own Python, launching the learner's calls
+included). The learner thread's busy time is reported beside: it overlaps the main thread's work. After the
 window, the same compiled learning call is timed alone (nothing else running), so the report
 shows how much slower a gradient step is while the main thread steps the environments.
+
+Nothing is patched: ``lunar_lab.training.train`` gets a timed vector-env wrapper (``envs=``),
+a timed agent wrapper (``agent=``), a timed replay-buffer subclass (``replay_buffer=``) and a
+callback that reads each learner call's compute and wait time and ends the run after the
+window; the classic loop times its steps through its ``wrap`` argument.
 
 Writes ``benchmarks/results/profile.md`` (``--out``) and prints it.
 """
@@ -24,28 +29,25 @@ import io
 import json
 import os
 import pstats
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import types
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from training_bench.harness import run_python
+from training_bench.protocol import BENCHMARKS, STRAIGHTFORWARD_OVERRIDES
+
 PATHS = ("fast", "straightforward", "classic")
 #: Config changes of each lunar_lab path (the fast path is Config()'s defaults).
-OVERRIDES = {"fast": {}, "straightforward": dict(num_envs=1, updates_per_call=1, jit_compile=False)}
+OVERRIDES = {"fast": {}, "straightforward": STRAIGHTFORWARD_OVERRIDES}
 COMPONENTS = ("env stepping (gymnasium + Box2D)", "acting (Q-values, ε-greedy)", "replay: store", "replay: sample",
-              "learning: main thread launching / waiting", "acting copy refresh (NumPy weights)", "other Python (loop)")
+              "learning: main thread waiting for the learner (classic: the learning step)",
+              "acting copy refresh (NumPy weights)", "other Python (loop)")
 LEARNER_BUSY = "learner thread busy (overlaps the above)"
 #: Calls of the compiled learning step timed alone, after the window.
 ALONE_CALLS = 50
-#: TensorFlow's start-up notices, dropped from the workers' stderr.
-NOISE = re.compile(r"^WARNING: All log messages before absl::InitializeLog|^I0000 .*(oneDNN custom operations|cpu_feature_guard)"
-                   r"|^To enable the following instructions")
 
 
 class Timers:
@@ -67,14 +69,19 @@ class Timers:
             try:
                 return fn(*args, **kwargs)
             finally:
-                elapsed = time.perf_counter() - start
                 stack.pop()
-                if stack:
-                    stack[-1][1] += elapsed
-                if self.measuring:
-                    self.total[name] = self.total.get(name, 0.0) + elapsed - frame[1]
-                    self.calls[name] = self.calls.get(name, 0) + 1
+                self.add(name, time.perf_counter() - start, exclusive_of=frame[1])
         return timed
+
+    def add(self, name: str, seconds: float, exclusive_of: float = 0.0) -> None:
+        """Count ``seconds`` measured elsewhere (less ``exclusive_of``, the timed calls inside)
+        under ``name`` (when measuring), and take them out of the enclosing timed call."""
+        stack = self.local.__dict__.setdefault("stack", [])
+        if stack:
+            stack[-1][1] += seconds
+        if self.measuring:
+            self.total[name] = self.total.get(name, 0.0) + seconds - exclusive_of
+            self.calls[name] = self.calls.get(name, 0) + 1
 
 
 class Window:
@@ -82,75 +89,77 @@ class Window:
 
     def __init__(self, timers: Timers, warmup: int, steps: int, profiler: cProfile.Profile | None):
         self.timers, self.warmup, self.steps, self.profiler = timers, warmup, steps, profiler
-        self.env_steps, self.started, self.ended, self.gradient_steps = 0, None, None, [0, 0]
+        self.started = self.ended = None
         self.learner_alone_s = None  # s per gradient step of the learning call timed alone
 
-    def advance(self, n: int, gradient_steps) -> bool:
-        """Count ``n`` more env steps; True once the window has ended."""
-        self.env_steps += n
-        if self.started is None and self.env_steps >= self.warmup:
-            self.timers.measuring, self.started, self.start_steps = True, time.perf_counter(), self.env_steps
-            self.gradient_steps[0] = gradient_steps()
+    def at(self, env_steps: int, gradient_steps: int) -> bool:
+        """The run has taken ``env_steps`` env steps and ``gradient_steps`` gradient steps;
+        True once the window has ended."""
+        if self.started is None and env_steps >= self.warmup:
+            self.timers.measuring, self.started = True, time.perf_counter()
+            self.start_steps, self.start_gradient_steps = env_steps, gradient_steps
             if self.profiler:
                 self.profiler.enable()
-        elif self.started is not None and self.ended is None and self.env_steps >= self.start_steps + self.steps:
+        elif self.started is not None and self.ended is None and env_steps >= self.start_steps + self.steps:
             self.ended, self.timers.measuring = time.perf_counter(), False
-            self.end_steps, self.gradient_steps[1] = self.env_steps, gradient_steps()
+            self.end_steps, self.end_gradient_steps = env_steps, gradient_steps
             if self.profiler:
                 self.profiler.disable()
         return self.ended is not None
 
 
 def profile_lunar_lab(path: str, timers: Timers, window: Window) -> dict:
-    """Run ``lunar_lab.training.train`` with the path's Config, its calls wrapped by ``timers``."""
-    from lunar_lab import training
+    """Run ``lunar_lab.training.train`` with the path's Config; its environments, agent and replay
+    buffer are timed wrappers and subclasses passed in, the learner's calls timed by a callback."""
+    import gymnasium
+    from lunar_lab.agents import make_agent
+    from lunar_lab.callbacks import Callback
     from lunar_lab.config import Config
-    from lunar_lab.envs import OBS_DIM
+    from lunar_lab.envs import NUM_ACTIONS, OBS_DIM, make_vector_env
     from lunar_lab.replay import ReplayBuffer
+    from lunar_lab.training import train
 
     config = Config(total_steps=window.warmup + window.steps + 1_000, learning_starts=min(5_000, window.warmup // 2),
                     eval_interval=0, **OVERRIDES[path])
-    agent_box = {}
 
-    def make_vector_env(*args, **kwargs):
-        envs = real_make_vector_env(*args, **kwargs)
-        envs.step = timers.wrap(COMPONENTS[0], envs.step)
-        return envs
-
-    def make_agent(*args, **kwargs):
-        agent = real_make_agent(*args, **kwargs)
-        agent.act = timers.wrap(COMPONENTS[1], agent.act)
-        agent.learn_steps = timers.wrap(LEARNER_BUSY, agent.learn_steps)
-        agent.sync_policy = timers.wrap(COMPONENTS[5], agent.sync_policy)
-        agent_box["agent"] = agent
-        return agent
+    class TimedEnvs(gymnasium.vector.VectorWrapper):
+        step = timers.wrap(COMPONENTS[0], gymnasium.vector.VectorWrapper.step)
 
     class TimedBuffer(ReplayBuffer):
         add_batch = timers.wrap(COMPONENTS[2], ReplayBuffer.add_batch)
         sample = timers.wrap(COMPONENTS[3], ReplayBuffer.sample)
 
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._add = self.add_batch
-            self.add_batch = self._counting_add
+    class TimedAgent:
+        """The agent, with acting and the acting-copy refresh timed; everything else is the agent's."""
 
-        def _counting_add(self, obs, *args):
-            self._add(obs, *args)
-            if window.advance(len(obs), lambda: agent_box["agent"].learner_steps):
-                raise _Done
+        def __init__(self, agent):
+            self.agent = agent
+            self.act = timers.wrap(COMPONENTS[1], agent.act)
+            self.sync_policy = timers.wrap(COMPONENTS[5], agent.sync_policy)
 
-    real_make_vector_env, real_make_agent = training.make_vector_env, training.make_agent
-    training.make_vector_env, training.make_agent = make_vector_env, make_agent
-    learner_cls = getattr(training, "_BackgroundLearner", None)
-    if learner_cls is not None:  # the main thread's time launching and joining the learner's calls
-        learner_cls.start = timers.wrap(COMPONENTS[4], learner_cls.start)
-        learner_cls.join = timers.wrap(COMPONENTS[4], learner_cls.join)
-    buffer = TimedBuffer(config.buffer_capacity, OBS_DIM, seed=config.seed)
+        def __getattr__(self, name):
+            return getattr(self.agent, name)
+
+    class WindowCallback(Callback):
+        gradient_steps = 0
+
+        def on_step(self, result, step):
+            if window.at(result.env_steps, self.gradient_steps):
+                result.request_stop("profiling window measured")
+
+        def on_learner_call(self, result, call):
+            self.gradient_steps = call.learner_steps
+            timers.add(COMPONENTS[4], call.wait_seconds)
+            timers.add(LEARNER_BUSY, call.compute_seconds)
+
+    envs = TimedEnvs(make_vector_env(config.num_envs, seed=config.seed))
+    buffer = TimedBuffer(config.buffer_capacity, OBS_DIM, seed=config.seed, num_actions=NUM_ACTIONS)
     try:
-        training.train(config, replay_buffer=buffer, progress=False)
-    except _Done:
-        pass
-    window.learner_alone_s = time_learner_alone(agent_box["agent"], buffer, config)
+        result = train(config, agent=TimedAgent(make_agent(config)), envs=envs, replay_buffer=buffer,
+                       callbacks=[WindowCallback()], progress=False)
+    finally:
+        envs.close()
+    window.learner_alone_s = time_learner_alone(result.agent, buffer, config)
     return config.to_dict()
 
 
@@ -166,66 +175,27 @@ def time_learner_alone(agent, buffer, config) -> float:
     return statistics.median(seconds)
 
 
-class _Done(Exception):
-    """Ends a profiled run once its window is measured."""
-
-
-class _TimedModel:
-    """A Keras model whose eager calls are timed; everything else is the model's."""
-
-    def __init__(self, model, timed_call):
-        self._model, self._timed_call = model, timed_call
-
-    def __getattr__(self, name):
-        return getattr(self._model, name)
-
-    def __call__(self, *args, **kwargs):
-        return self._timed_call(*args, **kwargs)
-
-
 def profile_classic(timers: Timers, window: Window) -> dict:
-    """Run :func:`classic_loop.train` with its calls wrapped by ``timers``."""
-    import gymnasium
-
+    """Run :func:`classic_loop.train` with its steps timed through its ``wrap`` argument. This
+    process never imports lunar_lab: TensorFlow runs with its own defaults, as in the benchmark."""
     import classic_loop
 
-    built = []
-
-    def build_q_network():
-        model = real_build()
-        if not built:  # the first network built is the Q-network that acts
-            model = _TimedModel(model, timers.wrap(COMPONENTS[1], model.__call__))
-        built.append(model)
-        return model
-
-    def make(*args, **kwargs):
-        env = gymnasium.make(*args, **kwargs)
-        env.step = timers.wrap(COMPONENTS[0], env.step)
-        return env
-
-    def make_agent_learn(*args):
-        return timers.wrap(COMPONENTS[4], real_make_agent_learn(*args))
-
-    real_build, real_make_agent_learn = classic_loop.build_q_network, classic_loop.make_agent_learn
-    classic_loop.build_q_network, classic_loop.make_agent_learn = build_q_network, make_agent_learn
-    classic_loop.gym = types.SimpleNamespace(make=make)
-    classic_loop.get_action = timers.wrap(COMPONENTS[1], classic_loop.get_action)
-    classic_loop.get_experiences = timers.wrap(COMPONENTS[3], classic_loop.get_experiences)
-    classic_loop.train(0, callback=lambda q, env_steps, gradient_steps, _: window.advance(1, lambda: gradient_steps))
+    components = {"q_network": COMPONENTS[1], "get_action": COMPONENTS[1], "env.step": COMPONENTS[0],
+                  "get_experiences": COMPONENTS[3], "agent_learn": COMPONENTS[4]}
+    classic_loop.train(0, callback=lambda q, env_steps, gradient_steps, _: window.at(env_steps, gradient_steps),
+                       wrap=lambda name, fn: timers.wrap(components[name], fn))
     return classic_loop.HYPERPARAMETERS
 
 
 def worker(path: str, warmup: int, steps: int, use_cprofile: bool, out: str) -> None:
     """Profile one path in this process and write the measurements as JSON to ``out``."""
-    if path == "classic":  # the classic loop with TensorFlow's own defaults, as the benchmark runs it
-        sys.modules.setdefault("lunar_lab._runtime", types.ModuleType("lunar_lab._runtime"))
     timers = Timers()
     profiler = cProfile.Profile() if use_cprofile else None
     window = Window(timers, warmup, steps, profiler)
     hyperparameters = profile_classic(timers, window) if path == "classic" else profile_lunar_lab(path, timers, window)
     wall = window.ended - window.started
     report = dict(path=path, wall_s=wall, env_steps=window.end_steps - window.start_steps,
-                  gradient_steps=window.gradient_steps[1] - window.gradient_steps[0], components=timers.total,
+                  gradient_steps=window.end_gradient_steps - window.start_gradient_steps, components=timers.total,
                   calls=timers.calls, learner_alone_s=window.learner_alone_s, hyperparameters=hyperparameters)
     if profiler:
         text = io.StringIO()
@@ -295,7 +265,7 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=30_000, help="env steps in the window, lunar_lab paths (default: 30000)")
     p.add_argument("--classic-steps", type=int, default=4_000, help="env steps in the window, classic loop (default: 4000)")
     p.add_argument("--cprofile", action="store_true", help="add the main thread's top functions (cProfile; slows the run)")
-    p.add_argument("--out", type=Path, default=HERE / "results" / "profile.md", help="report (default: benchmarks/results/profile.md)")
+    p.add_argument("--out", type=Path, default=BENCHMARKS / "results" / "profile.md", help="report (default: benchmarks/results/profile.md)")
     p.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
@@ -303,18 +273,15 @@ def main(argv=None) -> int:
         worker(path, int(warmup), int(steps), use_cprofile == "1", out)
         return 0
     reports = []
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"), PYTHONPATH=os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])))
     with tempfile.TemporaryDirectory(prefix="profile_training_") as scratch:
         for path in args.paths:
             out = Path(scratch) / f"{path}.json"
             steps = args.classic_steps if path == "classic" else args.steps
             warmup = min(args.warmup, 1_000) if path == "classic" else args.warmup  # classic learns from step 65
             print(f"profiling {path}: {warmup:,} env steps warm-up, then {steps:,} measured", flush=True)
-            done = subprocess.run([sys.executable, __file__, "--worker", path, str(warmup), str(steps),
-                                   "1" if args.cprofile else "0", str(out)], env=env, stderr=subprocess.PIPE, text=True)
-            sys.stderr.write("".join(line for line in done.stderr.splitlines(keepends=True) if not NOISE.search(line)))
-            if done.returncode != 0:
-                return done.returncode
+            returncode = run_python([__file__, "--worker", path, str(warmup), str(steps), "1" if args.cprofile else "0", str(out)])
+            if returncode != 0:
+                return returncode
             reports.append(json.loads(out.read_text()))
     command = "python benchmarks/profile_training.py" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
     md = markdown(reports, command)
