@@ -6,6 +6,9 @@ discount γᵐ. Normally m = n; when the episode ends inside the window, the win
 open are flushed with m < n: a terminated episode stops bootstrapping, a truncated one
 bootstraps from its real final observation with γᵐ. With n = 1 this is exactly the
 one-step transition (Sutton & Barto 2018, §7.1, eq. 7.1; Hessel et al. 2018, Rainbow).
+
+:func:`n_step_windows_reference` computes the same windows for a whole recorded trajectory
+at once (the reference of notebook 05's exercise).
 """
 
 from __future__ import annotations
@@ -13,6 +16,67 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
+
+
+def n_step_windows_reference(rewards, terminated, truncated, gamma: float, n_step: int):
+    r"""The n-step window of every step of one trajectory (reference solution of notebook 05).
+
+    For each step t, the window holds the m ≤ n steps t, t+1, …, e = t+m−1. It stops early at
+    the first step that ends an episode (terminated or truncated: the next step belongs to a
+    new episode) and at the end of the array. Then
+
+        reward_sums[t]     = Σ_{k=0}^{m−1} γᵏ · rewards[t+k]
+        discounts[t]       = 0 if terminated[e] else γᵐ
+        bootstrap_index[t] = e
+
+    so that the n-step target is y_t = reward_sums[t] + discounts[t] · max_a Q′(next_obs[e], a).
+    A truncated (time-limit) step is not terminal: its window bootstraps, with γᵐ, from the real
+    final observation next_obs[e]. A step that is both terminated and truncated is terminal.
+    At the end of the array the episode goes on beyond the data, so a window cut there
+    bootstraps too, like a truncation (γᵐ from next_obs[T−1]).
+
+    Args:
+        rewards: [T] float, rewards[t] = r_{t+1}, received for the action of step t.
+        terminated: [T] bool, True where step t ends its episode in a terminal state.
+        truncated: [T] bool, True where step t ends its episode by the time limit.
+        gamma: discount γ in [0, 1].
+        n_step: horizon n ≥ 1.
+
+    Returns:
+        (reward_sums [T] float32, discounts [T] float32, bootstrap_index [T] int64).
+
+    Raises:
+        ValueError: the arrays are not all 1-D of the same length, or n_step < 1.
+
+    Source: Sutton & Barto (2018), *Reinforcement Learning: An Introduction*, 2nd ed., §7.1,
+    eq. (7.1); Hessel et al. (2018), Rainbow (n-step targets from a replay buffer, with
+    γⁿ on the bootstrap).
+
+    Example:
+        >>> sums, discounts, index = n_step_windows_reference(
+        ...     [1.0, 1.0, 1.0], [False, True, False], [False] * 3, gamma=0.5, n_step=2)
+        >>> sums.tolist(), discounts.tolist(), index.tolist()
+        ([1.5, 1.0, 1.0], [0.0, 0.0, 0.5], [1, 1, 2])
+    """
+    rewards = np.asarray(rewards, np.float64)
+    terminated = np.asarray(terminated, bool)
+    truncated = np.asarray(truncated, bool)
+    T = rewards.shape[0] if rewards.ndim == 1 else -1
+    if any(a.shape != (T,) for a in (rewards, terminated, truncated)):
+        raise ValueError("rewards, terminated and truncated must all have shape [T], got "
+                         f"{[list(np.shape(a)) for a in (rewards, terminated, truncated)]}")
+    if isinstance(n_step, bool) or int(n_step) != n_step or n_step < 1:
+        raise ValueError(f"n_step must be an integer >= 1, got {n_step!r}")
+    sums, discounts, index = np.zeros(T), np.zeros(T), np.zeros(T, np.int64)
+    for t in range(T):
+        e = t
+        while not (terminated[e] or truncated[e] or e - t + 1 == n_step or e == T - 1):
+            e += 1
+        m = e - t + 1
+        sums[t] = np.sum(gamma ** np.arange(m) * rewards[t:e + 1])
+        discounts[t] = 0.0 if terminated[e] else gamma**m
+        index[t] = e
+    return sums.astype(np.float32), discounts.astype(np.float32), index
 
 
 class NStepAccumulator:
@@ -80,7 +144,7 @@ class EpisodeNStepAccumulator:
     Args:
         n_step_fn: ``(rewards [T] float32, terminated [T] bool, truncated [T] bool, gamma, n_step)
             → (reward_sums [T], discounts [T], bootstrap_index [T] int)``; window t bootstraps from
-            ``next_obs[bootstrap_index[t]]`` (:func:`lunar_lab.checks.nb05.n_step_windows_reference`).
+            ``next_obs[bootstrap_index[t]]`` (:func:`n_step_windows_reference`).
         n_step: horizon n, ≥ 1.
         gamma: discount γ in [0, 1).
         block: steps of a running episode collected before its complete windows are emitted, ≥ 1.
@@ -94,7 +158,6 @@ class EpisodeNStepAccumulator:
     :class:`NStepAccumulator`.
 
     Example:
-        >>> from lunar_lab.checks.nb05 import n_step_windows_reference
         >>> acc = EpisodeNStepAccumulator(n_step_windows_reference, n_step=2, gamma=0.5)
         >>> acc.step([0.0], 1, 1.0, [1.0], terminated=False, truncated=False)
         []

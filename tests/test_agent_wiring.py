@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from lunar_lab.agents import make_agent
-from lunar_lab.checks.nb05 import n_step_windows_reference
+from lunar_lab.nstep import n_step_windows_reference
 from lunar_lab.config import Config
 from lunar_lab.nstep import EpisodeNStepAccumulator, NStepAccumulator
 from lunar_lab.replay import ReplayBuffer

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from lunar_lab.checks.core import NotImplementedYet
-from lunar_lab.checks.nb00 import check_episode_return, hover_policy
+from lunar_lab.checks.nb00 import check_episode_return
+from lunar_lab.controllers import hover_policy
 from lunar_lab.envs import make_env
 from exercise_asserts import diagnosed
 

@@ -353,6 +353,22 @@ def test_loss_gradient_through_targets_is_caught():
     assert "tf.stop_gradient" in str(info.value)
 
 
+@pytest.mark.parametrize("stopped", ["q_values", "q_taken"])
+def test_loss_stop_gradient_on_the_q_values_is_named(stopped):
+    def stop_gradient_on_q(q_values, actions, targets):  # right value, but the gradient stops at Q
+        if stopped == "q_values":
+            q_values = tf.stop_gradient(q_values)
+        q_taken = _taken(q_values, actions)
+        if stopped == "q_taken":
+            q_taken = tf.stop_gradient(q_taken)
+        return tf.reduce_mean(_huber(tf.stop_gradient(targets) - q_taken))
+
+    message = diagnosed(check_q_learning_loss, stop_gradient_on_q, "no gradient reaches q_values",
+                        "applies tf.stop_gradient to the Q-values", "blocks the gradient of the loss",
+                        "tf.stop_gradient(targets)")
+    assert "NumPy" not in message
+
+
 def test_loss_numpy_is_caught():
     def numpy_loss(q_values, actions, targets):  # right value, but no gradient reaches Q
         q = q_values.numpy()

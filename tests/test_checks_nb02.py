@@ -203,6 +203,12 @@ class Float64Arrays(Solution):
         super().add_batch(obs, action, reward, next_obs, terminated, discount)
 
 
+class ReplacesWithList(Solution):
+    def add_batch(self, obs, action, reward, next_obs, terminated, discount):
+        super().add_batch(obs, action, reward, next_obs, terminated, discount)
+        self.reward = self.reward.tolist()
+
+
 @pytest.mark.parametrize("cls, phrases", [
     (NoModulo, ["outside [0, capacity)", "% self.capacity"]),
     (NoModuloIndices, ["index out of range", "% self.capacity"]),
@@ -218,6 +224,7 @@ class Float64Arrays(Solution):
     (ReversedBatch, ["in order"]),
     (ObsShifted, ["rows mixed up"]),
     (Float64Arrays, ["dtype float64", "in place"]),
+    (ReplacesWithList, ["self.reward is a list", "self.reward[idx] = ..."]),
 ])
 def test_add_batch_mistakes_are_diagnosed(cls, phrases):
     _fails(cls, *phrases)

@@ -198,6 +198,25 @@ def test_shape_dtype_and_signature_mistakes_get_a_message(fn, phrases):
     assert "Traceback" not in diagnosed(check_double_dqn_targets, fn, *phrases)
 
 
+def argmax_over_batch(rewards, terminated, next_q_values, next_q_values_online, gamma):  # axis=0: [A], not [B]
+    next_actions = tf.argmax(next_q_values_online, axis=0, output_type=tf.int32)
+    return rewards + gamma * (1.0 - terminated) * tf.gather(next_q_values, next_actions, axis=1, batch_dims=1)
+
+
+def argmax_over_batch_one_hot(rewards, terminated, next_q_values, next_q_values_online, gamma):
+    mask = tf.one_hot(tf.argmax(next_q_values_online, axis=0), tf.shape(next_q_values)[-1])
+    return rewards + gamma * (1.0 - terminated) * tf.reduce_sum(mask * next_q_values, axis=-1)
+
+
+@pytest.mark.parametrize("fn", [argmax_over_batch, argmax_over_batch_one_hot])
+def test_argmax_over_the_batch_axis_is_named(fn):
+    # the function crashes (the [A] actions do not line up with the [B] batch); the check says why
+    message = diagnosed(check_double_dqn_targets, fn, "your code raised InvalidArgumentError",
+                        "the argmax ran over the batch axis (axis=0) instead of the action axis",
+                        "tf.argmax(next_q_values_online, axis=-1)")
+    assert "function_node" not in message and "[Op:" not in message
+
+
 def test_placeholder_is_not_implemented_yet():
     def placeholder(rewards, terminated, next_q_values, next_q_values_online, gamma):
         raise NotImplementedError("exercise: double_dqn_targets")

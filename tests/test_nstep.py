@@ -1,11 +1,11 @@
 """N-step transitions: n = 1 equals the one-step transition; episode ends inside the window;
-the block-wise accumulator built on an episode function gives the streaming one's transitions."""
+the reference windows of a whole trajectory agree with the streaming accumulator; the block-wise
+accumulator built on an episode function gives the streaming one's transitions."""
 
 import numpy as np
 import pytest
 
-from lunar_lab.checks.nb05 import n_step_windows_reference
-from lunar_lab.nstep import EpisodeNStepAccumulator, NStepAccumulator
+from lunar_lab.nstep import EpisodeNStepAccumulator, NStepAccumulator, n_step_windows_reference
 
 
 def _run(n, gamma, rewards, end, acc=None):
@@ -92,3 +92,85 @@ def test_episode_accumulator_names_a_bad_n_step_fn_result(fn, match):
 def test_episode_accumulator_bad_block():
     with pytest.raises(ValueError, match="block must be an integer >= 1, got 0"):
         EpisodeNStepAccumulator(n_step_windows_reference, 2, 0.9, block=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# n_step_windows_reference (a whole trajectory at once) against the streaming accumulator
+
+
+def _random_trajectory(rng, length, end):
+    ends = rng.random(length)
+    terminated, truncated = ends < 0.07, (ends >= 0.07) & (ends < 0.12)
+    terminated[-1], truncated[-1] = end == "terminated", end == "truncated"
+    return rng.normal(0, 2, length).astype(np.float32), terminated, truncated
+
+
+def _accumulator_windows(rewards, terminated, truncated, gamma, n_step):
+    """{start t: (reward_sum, discount·(1 − terminated), index e)} from the accumulator's transitions.
+
+    Observations are step indices: obs of step t is t, next_obs of step t is t + 1, so the
+    bootstrap index is next_obs − 1.
+    """
+    acc, windows = NStepAccumulator(n_step, gamma), {}
+    for t in range(len(rewards)):
+        for obs, _, reward_sum, next_obs, term, discount in acc.step(t, 0, rewards[t], t + 1, bool(terminated[t]),
+                                                                      bool(truncated[t])):
+            windows[obs] = (reward_sum, 0.0 if term else discount, next_obs - 1)
+    return windows
+
+
+@pytest.mark.parametrize("n_step", [1, 2, 3, 5, 10])
+@pytest.mark.parametrize("gamma", [0.5, 0.99])
+@pytest.mark.parametrize("end", ["terminated", "truncated", "mid-episode"])
+def test_reference_agrees_with_nstep_accumulator(n_step, gamma, end):
+    rng = np.random.default_rng(n_step * 100 + int(gamma * 10))
+    rewards, terminated, truncated = _random_trajectory(rng, 80, end)
+    sums, discounts, index = n_step_windows_reference(rewards, terminated, truncated, gamma, n_step)
+    from_accumulator = _accumulator_windows(rewards, terminated, truncated, gamma, n_step)
+    if end != "mid-episode":  # every window is emitted
+        assert sorted(from_accumulator) == list(range(len(rewards)))
+    # mid-episode: the accumulator still holds the last open windows; those it emitted must agree
+    for t, (reward_sum, discount, e) in from_accumulator.items():
+        assert sums[t] == pytest.approx(reward_sum, rel=1e-5, abs=1e-5), f"t={t}"
+        assert discounts[t] == pytest.approx(discount, rel=1e-6), f"t={t}"
+        assert index[t] == e, f"t={t}"
+
+
+def test_reference_hand_computed():
+    # γ = 0.5, n = 2; step 1 terminates; the array ends mid-episode
+    sums, discounts, index = n_step_windows_reference([1.0, 1.0, 1.0, 1.0], [False, True, False, False],
+                                                      [False] * 4, 0.5, 2)
+    assert sums.dtype == discounts.dtype == np.float32 and index.dtype == np.int64
+    assert sums.tolist() == [1.5, 1.0, 1.5, 1.0]
+    assert discounts.tolist() == [0.0, 0.0, 0.25, 0.5]
+    assert index.tolist() == [1, 1, 3, 3]
+
+
+def test_reference_truncation_bootstraps_with_gamma_m():
+    sums, discounts, index = n_step_windows_reference([1.0, 2.0, 3.0], [False] * 3, [False, True, False], 0.5, 3)
+    assert sums.tolist() == [2.0, 2.0, 3.0] and discounts.tolist() == [0.25, 0.5, 0.5] and index.tolist() == [1, 1, 2]
+
+
+def test_reference_n1_is_the_one_step_transition():
+    rng = np.random.default_rng(0)
+    rewards, terminated, truncated = _random_trajectory(rng, 50, "terminated")
+    sums, discounts, index = n_step_windows_reference(rewards, terminated, truncated, 0.9, 1)
+    np.testing.assert_allclose(sums, rewards)
+    np.testing.assert_allclose(discounts, 0.9 * (1.0 - terminated), rtol=1e-6)
+    assert index.tolist() == list(range(50))
+
+
+def test_reference_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="must all have shape"):
+        n_step_windows_reference([1.0, 2.0], [False], [False, False], 0.9, 1)
+    with pytest.raises(ValueError, match="n_step must be an integer >= 1"):
+        n_step_windows_reference([1.0], [False], [False], 0.9, 0)
+
+
+def test_reference_agrees_with_accumulator_when_both_flags_are_set():
+    rewards = np.array([1.0, 2.0, 3.0], np.float32)
+    terminated, truncated = np.array([False, False, True]), np.array([False, False, True])
+    sums, discounts, index = n_step_windows_reference(rewards, terminated, truncated, 0.9, 2)
+    from_accumulator = _accumulator_windows(rewards, terminated, truncated, 0.9, 2)
+    assert [from_accumulator[t][1] for t in range(3)] == pytest.approx(discounts.tolist())
+    assert discounts[2] == 0.0 and sums[2] == pytest.approx(3.0)  # terminal: no bootstrap

@@ -14,10 +14,7 @@ from lunar_lab.checkpoints import save_weights_dir
 from lunar_lab.config import Config
 from lunar_lab.envs import ENV_ID, OBS_DIM
 from lunar_lab.evaluation import Evaluation
-try:
-    from lunar_lab.nstep import n_step_windows_reference
-except ImportError:  # TEMP
-    from lunar_lab.checks.nb05 import n_step_windows_reference
+from lunar_lab.nstep import n_step_windows_reference
 from lunar_lab.replay import ReplayBuffer
 from lunar_lab.runs import load_agent
 from lunar_lab.training import EPISODE_COLUMNS, EVAL_COLUMNS, WALL_CLOCK_COLUMNS, TrainingInterrupted, train

@@ -16,7 +16,9 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
+from lunar_lab.checks.compare import Mistake, close, likely_mistake, on_case
 from lunar_lab.checks.core import ExerciseFailed, exercise
+from lunar_lab.controllers import hover_policy
 from lunar_lab.envs import ENV_ID, OBS_DIM, make_env
 
 #: Discount factors a learner might (wrongly) apply to the episode return.
@@ -66,33 +68,6 @@ def check_episode_return(run_episode) -> None:
                         max_episode_steps)
 
 
-def hover_policy(obs) -> int:
-    """A hand-written controller that holds the lander level at height y ≈ 0.5 and never lands.
-
-    The rule of Gymnasium's ``heuristic`` lander, with the target height fixed at 0.6 instead of
-    descending: fire the main engine (2) when below the target or falling, else a side engine
-    (1 or 3) to turn towards the pad, else nothing (0). Its episodes end by the 1000-step time
-    limit (``truncated``), never by a crash or a landing.
-
-    Args:
-        obs: one observation, [8] float (x, y, vx, vy, angle, angular velocity, legs).
-
-    Returns:
-        an int action in {0, 1, 2, 3}.
-    """
-    x, y, vx, vy, angle, angular_velocity = (float(v) for v in obs[:6])
-    angle_target = float(np.clip(0.5 * x + 1.0 * vx, -0.4, 0.4))
-    angle_todo = 0.5 * (angle_target - angle) - 1.0 * angular_velocity
-    hover_todo = 0.5 * (0.6 - y) - 0.5 * vy
-    if hover_todo > abs(angle_todo) and hover_todo > 0.05:
-        return 2
-    if angle_todo < -0.05:
-        return 3
-    if angle_todo > 0.05:
-        return 1
-    return 0
-
-
 def _constant_policy(action):
     return lambda obs: action
 
@@ -115,8 +90,8 @@ def _check_case(call, run_episode, case, seed, policy, max_episode_steps) -> Non
     ending = watch.ending()
     if isinstance(result, (tuple, list)) and len(result) == 2:
         first, second = (_scalar(v) for v in result)
-        if (first is not None and second is not None and _close(first, expected_steps)
-                and _close(second, expected_return) and not _close(expected_return, expected_steps)):
+        if (first is not None and second is not None and close(first, expected_steps)
+                and close(second, expected_return) and not close(expected_return, expected_steps)):
             raise ExerciseFailed(f"{case}: got ({first:.4f}, {second:.4f}), expected "
                                  f"({expected_return:.4f}, {expected_steps}) — the two outputs are swapped: "
                                  "return (episode_return, steps)")
@@ -130,39 +105,40 @@ def _check_case(call, run_episode, case, seed, policy, max_episode_steps) -> Non
             why = "steps is the number of env.step calls in the episode"
         raise ExerciseFailed(f"{case}: steps is {got_steps}, expected {expected_steps} ({ending}) — {why}")
 
-    if not _close(got_return, expected_return):
+    if not close(got_return, expected_return):
+        found = likely_mistake(on_case(_RETURN_MISTAKES, rewards), got_return, expected_return)
         raise ExerciseFailed(f"{case}: episode_return is {got_return:.4f}, expected {expected_return:.4f} "
                              f"(the sum of the {expected_steps} rewards; {ending}) — "
-                             + _diagnose_return(got_return, rewards, watch))
+                             + (found[0].message if found else "add every reward that env.step returns, from the first "
+                                "step to the one that ends the episode"))
 
 
-def _diagnose_return(got: float, rewards: np.ndarray, watch: "_Watch") -> str:
-    """The likely mistake behind a wrong episode return, found by computing the usual wrong answers."""
-    last = rewards[-1]
-    if _close(got, rewards[:-1].sum()):
-        what = {-100.0: "the −100 for the crash", 100.0: "the +100 for coming to rest"}.get(float(last),
-                                                                                           f"{last:+.4f}")
-        return (f"the last reward ({what}) is missing: add the reward of the step that ends the episode "
-                "before leaving the loop")
-    if _close(got, rewards[1:].sum()):
-        return "the first reward is missing: start the sum at 0 and add every reward env.step returns"
-    if _close(got, last):
-        return "this is only the last reward: add up the rewards of every step (total += reward)"
-    if _close(got, rewards.mean()):
-        return "this is the mean reward per step: the episode return is the sum of the rewards"
-    if _close(got, -rewards.sum()):
-        return "the sign is flipped: the return is the sum of the rewards, not minus it"
-    for gamma in _GAMMAS:
-        if _close(got, float(np.sum(rewards * gamma ** np.arange(len(rewards))))):
-            return (f"this is the return discounted with γ = {gamma}: the episode return (the score) is the "
-                    "plain, undiscounted sum of the rewards")
-    if len(rewards) > 1 and _close(got, rewards[0] * len(rewards)):
-        return "every step added the first reward: add the reward the current env.step returned"
-    return "add every reward that env.step returns, from the first step to the one that ends the episode"
+def _missing_last(rewards: np.ndarray) -> str:
+    last = float(rewards[-1])
+    what = {-100.0: "the −100 for the crash", 100.0: "the +100 for coming to rest"}.get(last, f"{last:+.4f}")
+    return (f"the last reward ({what}) is missing: add the reward of the step that ends the episode before leaving "
+            "the loop")
 
 
-def _close(got: float, expected: float) -> bool:
-    return bool(np.isclose(got, expected, atol=1e-3, rtol=1e-5))
+def _discounted(gamma: float) -> Mistake:
+    return Mistake(f"this is the return discounted with γ = {gamma}: the episode return (the score) is the plain, "
+                   "undiscounted sum of the rewards", lambda rewards: float(np.sum(rewards * gamma ** np.arange(len(rewards)))))
+
+
+#: The usual wrong episode returns: message, the return it gives (functions of the episode's rewards [T]).
+_RETURN_MISTAKES = (
+    Mistake(_missing_last, lambda rewards: rewards[:-1].sum()),
+    Mistake("the first reward is missing: start the sum at 0 and add every reward env.step returns",
+            lambda rewards: rewards[1:].sum()),
+    Mistake("this is only the last reward: add up the rewards of every step (total += reward)",
+            lambda rewards: rewards[-1]),
+    Mistake("this is the mean reward per step: the episode return is the sum of the rewards",
+            lambda rewards: rewards.mean()),
+    Mistake("the sign is flipped: the return is the sum of the rewards, not minus it", lambda rewards: -rewards.sum()),
+    *(_discounted(gamma) for gamma in _GAMMAS),
+    Mistake("every step added the first reward: add the reward the current env.step returned",
+            lambda rewards: rewards[0] * len(rewards) if len(rewards) > 1 else None),
+)
 
 
 def _unpack(case: str, result) -> tuple[float, int]:

@@ -17,12 +17,12 @@ The hand exercise uses the notebook's tiny MDP, a lander reduced to two states:
 from __future__ import annotations
 
 import inspect
-import re
 
 import numpy as np
 import tensorflow as tf
 
-from lunar_lab.checks.core import ExerciseFailed, exercise, to_numpy
+from lunar_lab.checks.compare import Mistake, close, likely_mistake, mismatches, on_case, to_numpy
+from lunar_lab.checks.core import CompileFailed, ExerciseFailed, NotImplementedYet, exercise
 from lunar_lab.losses import LOSSES
 from lunar_lab.losses import q_learning_loss as reference_loss
 from lunar_lab.targets import dqn_targets
@@ -41,6 +41,8 @@ HAND_Q_TABLE = np.array([[4.0, 2.0],     # high:    Q(high, coast), Q(high, fire
                          [5.0, 1.0],     # landed  (terminal)
                          [-2.0, 8.0]])   # crashed (terminal)
 HAND_Q_TABLE.flags.writeable = False     # shared with the notebook: read-only
+#: How far a hand-computed target may be from the right one (rounding).
+_HAND_TOLERANCE = 0.01
 #: The five transitions of the hand exercise: (s, a, r, s′, terminated, truncated), as indices.
 HAND_TRANSITIONS = (
     (0, 0, 0.0, 1, False, False),    # high, coast -> low
@@ -67,35 +69,51 @@ def hand_targets() -> np.ndarray:
                      for _, _, r, s2, term, _ in HAND_TRANSITIONS])
 
 
-def _hand_wrong_answers(q, transitions, gamma) -> list[tuple[str, np.ndarray]]:
-    """Common wrong targets of the hand exercise, [N] each, with the message that explains them."""
-    s, a, r, s2, term, trunc = (np.array(col) for col in zip(*transitions))
-    s, a, s2 = s.astype(int), a.astype(int), s2.astype(int)
-    term, trunc = term.astype(float), trunc.astype(float)
-    qmax = q[s2].max(axis=1)
-    done = np.maximum(term, trunc)   # the usual `done = terminated or truncated`
-    return [
-        ("bootstrapped through a terminal transition: s′ = {s2} is terminal (terminated = True), it has no future, "
-         "so y = r; the table's Q({s2}, ·) is whatever a network outputs there and must not be used",
-         r + gamma * qmax),
-        ("treated truncation as termination: this transition was cut by the time limit (truncated = True, "
-         "terminated = False); s′ = {s2} still has a future, so y = r + γ·max_a′ Q(s′, a′) as usual",
-         r + gamma * (1 - done) * qmax),
-        ("the target of a terminal transition is r, not 0: the last reward is still earned, only the "
-         "bootstrap term γ·max Q(s′, ·) is dropped", (1 - term) * (r + gamma * qmax)),
-        ("forgot the discount γ = 0.9 in front of max Q(s′, ·)", r + (1 - term) * qmax),
-        ("γ multiplies the reward too: y = r + γ·max Q(s′, ·), only the future is discounted",
-         gamma * (r + (1 - term) * qmax)),
-        ("took the MIN over a′ (or Q(s′, a) of the action just taken): the Bellman optimality target uses the "
-         "best next action, max_a′ Q(s′, a′)", r + gamma * (1 - term) * q[s2].min(axis=1)),
-        ("averaged Q(s′, ·) over the actions: the Bellman optimality target takes the max over a′",
-         r + gamma * (1 - term) * q[s2].mean(axis=1)),
-        ("used the row of s instead of s′: the future is the value of the NEXT state, max_a′ Q(s′, a′)",
-         r + gamma * (1 - term) * q[s].max(axis=1)),
-        ("used Q(s, a) itself instead of max_a′ Q(s′, a′): the target looks one step ahead, at s′",
-         r + gamma * (1 - term) * q[s, a]),
-        ("forgot the reward r: y = r + γ·max_a′ Q(s′, a′)", gamma * (1 - term) * qmax),
-    ]
+class _Terms:
+    """The terms of TD targets y = r + γ·(1 − terminated)·max_a′ Q′(s′, a′), in float64, for the mistakes' answers.
+
+    ``q`` [B, A] holds Q′(s′, ·) of each transition; for the hand exercise also ``s``, ``a``
+    (indices into :data:`HAND_Q_TABLE`) and ``truncated``.
+    """
+
+    def __init__(self, rewards, terminated, next_q_values, gamma, s=None, a=None, truncated=None):
+        self.r, self.d = np.asarray(rewards, np.float64), np.asarray(terminated, np.float64)
+        self.q, self.g = np.asarray(next_q_values, np.float64), np.asarray(gamma, np.float64)
+        self.qmax, self.live = self.q.max(axis=-1), 1.0 - self.d
+        terminal = np.flatnonzero(self.d > 0.5)
+        self.first_terminal = int(terminal[0]) if terminal.size else None
+        self.s, self.a, self.truncated = s, a, truncated
+
+
+def _hand_terms() -> _Terms:
+    s, a, r, s2, term, trunc = (np.array(column) for column in zip(*HAND_TRANSITIONS))
+    return _Terms(r, term, HAND_Q_TABLE[s2.astype(int)], HAND_GAMMA, s=s.astype(int), a=a.astype(int),
+                  truncated=trunc.astype(np.float64))
+
+
+#: The usual mistakes of the hand exercise: message ({s2}: the next state's name), the five targets it gives.
+_HAND_MISTAKES = (
+    Mistake("bootstrapped through a terminal transition: s′ = {s2} is terminal (terminated = True), it has no future, "
+            "so y = r; the table's Q({s2}, ·) is whatever a network outputs there and must not be used",
+            lambda h: h.r + h.g * h.qmax),
+    Mistake("treated truncation as termination: this transition was cut by the time limit (truncated = True, "
+            "terminated = False); s′ = {s2} still has a future, so y = r + γ·max_a′ Q(s′, a′) as usual",
+            lambda h: h.r + h.g * (1 - np.maximum(h.d, h.truncated)) * h.qmax),  # done = terminated or truncated
+    Mistake("the target of a terminal transition is r, not 0: the last reward is still earned, only the "
+            "bootstrap term γ·max Q(s′, ·) is dropped", lambda h: h.live * (h.r + h.g * h.qmax)),
+    Mistake("forgot the discount γ = 0.9 in front of max Q(s′, ·)", lambda h: h.r + h.live * h.qmax),
+    Mistake("γ multiplies the reward too: y = r + γ·max Q(s′, ·), only the future is discounted",
+            lambda h: h.g * (h.r + h.live * h.qmax)),
+    Mistake("took the MIN over a′ (or Q(s′, a) of the action just taken): the Bellman optimality target uses the "
+            "best next action, max_a′ Q(s′, a′)", lambda h: h.r + h.g * h.live * h.q.min(axis=1)),
+    Mistake("averaged Q(s′, ·) over the actions: the Bellman optimality target takes the max over a′",
+            lambda h: h.r + h.g * h.live * h.q.mean(axis=1)),
+    Mistake("used the row of s instead of s′: the future is the value of the NEXT state, max_a′ Q(s′, a′)",
+            lambda h: h.r + h.g * h.live * HAND_Q_TABLE[h.s].max(axis=1)),
+    Mistake("used Q(s, a) itself instead of max_a′ Q(s′, a′): the target looks one step ahead, at s′",
+            lambda h: h.r + h.g * h.live * HAND_Q_TABLE[h.s, h.a]),
+    Mistake("forgot the reward r: y = r + γ·max_a′ Q(s′, a′)", lambda h: h.g * h.live * h.qmax),
+)
 
 
 def check_targets_by_hand(targets_by_hand) -> None:
@@ -133,7 +151,7 @@ def check_targets_by_hand(targets_by_hand) -> None:
                                  f"transition of the table, in its order 0 … {n - 1}")
         if not np.all(np.isfinite(values)):
             raise ExerciseFailed("targets_by_hand: some values are not finite numbers (nan or inf)")
-        bad = np.flatnonzero(~np.isclose(values, expected, atol=0.01, rtol=0))
+        bad = np.flatnonzero(mismatches(values, expected, atol=_HAND_TOLERANCE, rtol=0.0))
         if bad.size == 0:
             return
         i = int(bad[0])
@@ -143,9 +161,10 @@ def check_targets_by_hand(targets_by_hand) -> None:
                    f"{flags}): y is {values[i]:.4g}, expected {expected[i]:.4g}")
         if bad.size > 1:
             message += f" (transitions {', '.join(map(str, bad.tolist()))} are wrong)"
-        for why, wrong in _hand_wrong_answers(HAND_Q_TABLE, HAND_TRANSITIONS, HAND_GAMMA):
-            if abs(wrong[i] - expected[i]) > 0.01 and abs(values[i] - wrong[i]) <= 0.01:
-                raise ExerciseFailed(f"{message}\nlikely mistake: {why.format(s2=STATES[s2])}")
+        found = likely_mistake(on_case(_HAND_MISTAKES, _hand_terms()), values, expected, at=i,
+                               atol=_HAND_TOLERANCE, rtol=0.0)
+        if found:
+            raise ExerciseFailed(f"{message}\nlikely mistake: {found[0].message.format(s2=STATES[s2])}")
         raise ExerciseFailed(f"{message}\ncompute {_FORMULA} with γ = {HAND_GAMMA} and the Q-table above")
 
 
@@ -213,38 +232,35 @@ def _td_arguments(case):
     )
 
 
-def _td_wrong_answers(case) -> list[tuple[str, np.ndarray]]:
-    """Common wrong TD targets for ``case``, each with the message that explains it."""
-    r = case["rewards"].astype(np.float64)
-    d = case["terminated"].astype(np.float64)
-    q = case["next_q_values"].astype(np.float64)
-    g = np.asarray(case["gamma"], np.float64)
-    qmax = q.max(axis=-1)
-    terminal = np.flatnonzero(d > 0.5)
-    first = int(terminal[0]) if terminal.size else None
-    return [
-        (f"bootstrapped through a terminal transition at index {first}: where terminated = 1, s′ is a true "
-         f"terminal state with no future, so the target is just r — multiply γ·max Q′ by (1 − terminated)",
-         r + g * qmax),
-        (f"at the terminal transition at index {first} the target should be r, not 0: the reward of the last "
-         "step is still earned; only the bootstrap term γ·max Q′(s′, ·) is cut by (1 − terminated)",
-         (1 - d) * (r + g * qmax)),
-        ("the terminal mask is inverted: you bootstrap only from terminal transitions; use (1 − terminated), "
-         "not terminated", r + g * d * qmax),
-        ("forgot the discount γ: multiply the bootstrapped value by gamma", r + (1 - d) * qmax),
-        ("γ multiplies the reward too: only the bootstrapped value max Q′(s′, ·) is discounted", g * (r + (1 - d) * qmax)),
-        ("used a fixed γ = 0.99 instead of the `gamma` argument (it may be a scalar or a [B] tensor)",
-         r + 0.99 * (1 - d) * qmax),
-        ("averaged Q′(s′, ·) over the actions: the Bellman optimality target takes the MAX over a′",
-         r + g * (1 - d) * q.mean(axis=-1)),
-        ("took the MIN over the actions: the Bellman optimality target takes the max over a′",
-         r + g * (1 - d) * q.min(axis=-1)),
-        ("summed Q′(s′, ·) over the actions: the Bellman optimality target takes the max over a′",
-         r + g * (1 - d) * q.sum(axis=-1)),
-        ("forgot the reward r: y = r + γ·(1 − terminated)·max Q′", g * (1 - d) * qmax),
-        ("took the max of |Q′| (or of the wrong sign): use tf.reduce_max(next_q_values, axis=-1)",
-         r + g * (1 - d) * np.abs(q).max(axis=-1)),
-    ]
+#: The usual mistakes of td_targets: message, the targets it gives (functions of the case's :class:`_Terms`).
+_TD_MISTAKES = (
+    Mistake(lambda t: f"bootstrapped through a terminal transition at index {t.first_terminal}: where terminated = 1, "
+                      "s′ is a true terminal state with no future, so the target is just r — multiply γ·max Q′ by "
+                      "(1 − terminated)", lambda t: t.r + t.g * t.qmax),
+    Mistake(lambda t: f"at the terminal transition at index {t.first_terminal} the target should be r, not 0: the "
+                      "reward of the last step is still earned; only the bootstrap term γ·max Q′(s′, ·) is cut by "
+                      "(1 − terminated)", lambda t: t.live * (t.r + t.g * t.qmax)),
+    Mistake("the terminal mask is inverted: you bootstrap only from terminal transitions; use (1 − terminated), "
+            "not terminated", lambda t: t.r + t.g * t.d * t.qmax),
+    Mistake("forgot the discount γ: multiply the bootstrapped value by gamma", lambda t: t.r + t.live * t.qmax),
+    Mistake("γ multiplies the reward too: only the bootstrapped value max Q′(s′, ·) is discounted",
+            lambda t: t.g * (t.r + t.live * t.qmax)),
+    Mistake("used a fixed γ = 0.99 instead of the `gamma` argument (it may be a scalar or a [B] tensor)",
+            lambda t: t.r + 0.99 * t.live * t.qmax),
+    Mistake("averaged Q′(s′, ·) over the actions: the Bellman optimality target takes the MAX over a′",
+            lambda t: t.r + t.g * t.live * t.q.mean(axis=-1)),
+    Mistake("took the MIN over the actions: the Bellman optimality target takes the max over a′",
+            lambda t: t.r + t.g * t.live * t.q.min(axis=-1)),
+    Mistake("summed Q′(s′, ·) over the actions: the Bellman optimality target takes the max over a′",
+            lambda t: t.r + t.g * t.live * t.q.sum(axis=-1)),
+    Mistake("forgot the reward r: y = r + γ·(1 − terminated)·max Q′", lambda t: t.g * t.live * t.qmax),
+    Mistake("took the max of |Q′| (or of the wrong sign): use tf.reduce_max(next_q_values, axis=-1)",
+            lambda t: t.r + t.g * t.live * np.abs(t.q).max(axis=-1)),
+)
+
+
+def _td_mistakes(case) -> list[Mistake]:
+    return on_case(_TD_MISTAKES, _Terms(case["rewards"], case["terminated"], case["next_q_values"], case["gamma"]))
 
 
 def _td_result(got, case, where: str) -> np.ndarray:
@@ -272,39 +288,27 @@ def _td_result(got, case, where: str) -> np.ndarray:
     return got_arr
 
 
-def _close(a, b) -> bool:
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return a.shape == b.shape and bool(np.allclose(a, b, atol=1e-4, rtol=1e-4))
+def _diagnose(results, expected, mistakes):
+    """Index of the first wrong case, and the message of the mistake that explains it (or None).
 
-
-def _diagnose(results, expected, wrong_answers):
-    """Index of the first wrong case, and the message of the wrong answer that explains it.
-
-    ``results``, ``expected``: per case, the learner's and the reference value;
-    ``wrong_answers``: per case, a list of (message, value), in the same order for every case.
-    A wrong answer that reproduces the learner's result in every case wins; else one that
-    reproduces the first wrong case; else None.
+    ``results``, ``expected``: per case, the learner's and the reference value; ``mistakes``:
+    per case, a list of (message, value), in the same order for every case. A mistake that
+    reproduces the learner's result in every case wins; else one that reproduces the first
+    wrong case. The message is that of the first wrong case.
     """
-    first = next(i for i, (got, ref) in enumerate(zip(results, expected)) if not _close(got, ref))
-    candidates = range(len(wrong_answers[first]))
-    for k in candidates:
-        if _close(wrong_answers[first][k][1], expected[first]):
-            continue
-        if all(_close(got, wrong[k][1]) for got, wrong in zip(results, wrong_answers)):
-            return first, wrong_answers[first][k][0]
-    for message, value in wrong_answers[first]:
-        if _close(results[first], value) and not _close(value, expected[first]):
-            return first, message
-    return first, None
+    first = next(i for i, (got, ref) in enumerate(zip(results, expected)) if not close(got, ref))
+    across_cases = [(mistake.message, [case[k].answer for case in mistakes]) for k, mistake in enumerate(mistakes[first])]
+    found = likely_mistake(across_cases, results, expected, at=first)
+    return first, found[0].message if found else None
 
 
 def _report_td(results, cases, prefix: str) -> None:
     expected = [dqn_targets(**_td_arguments(case)).numpy().astype(np.float64) for case in cases]
-    if all(_close(got, ref) for got, ref in zip(results, expected)):
+    if close(results, expected):
         return
-    first, message = _diagnose(results, expected, [_td_wrong_answers(case) for case in cases])
+    first, message = _diagnose(results, expected, [_td_mistakes(case) for case in cases])
     got, ref, case = results[first], expected[first], cases[first]
-    index = int(np.flatnonzero(~np.isclose(got, ref, atol=1e-4, rtol=1e-4))[0])
+    index = int(np.flatnonzero(mismatches(got, ref))[0])
     detail = (f"{prefix}, case '{case['label']}': element [{index}] is {got[index]:.6g}, expected {ref[index]:.6g} "
               f"(terminated[{index}] = {int(case['terminated'][index])})")
     if message is None:
@@ -341,12 +345,7 @@ def check_td_targets(td_targets) -> None:
         _report_td(results, cases, "td_targets")
         case = cases[2]
         where = "td_targets inside tf.function"
-
-        @tf.function(jit_compile=True)
-        def compiled(**kwargs):
-            return td_targets(**kwargs)
-
-        got = _td_result(_call(call, compiled, **_td_arguments(case), graph=True), case, f"{where}, case '{case['label']}'")
+        got = _td_result(_compiled(call, td_targets, **_td_arguments(case)), case, f"{where}, case '{case['label']}'")
         _report_td([got], [case], where)
 
 
@@ -393,63 +392,67 @@ _LOSS_NAMES = {"huber": "the Huber loss (δ = 1): ½·δ² where |δ| ≤ 1, |δ
                "mse": "the mean squared error mean((y − Q(s, a))²)"}
 
 
-def _loss_wrong_answers(case, loss: str, how: str = "") -> list[tuple[str, float]]:
-    """Common wrong losses for ``case``; ``how`` is "" (a 3-argument function checked for ``loss``),
-    "default" (called without ``loss``) or "argument" (called with ``loss=loss``)."""
-    q = case["q_values"].astype(np.float64)
-    a = case["actions"]
-    y = case["targets"].astype(np.float64)
-    batch, num_actions = q.shape
-    q_taken = q[np.arange(batch), a]
-    other = "mse" if loss == "huber" else "huber"
+class _LossTerms:
+    """The terms of the loss on one case, in float64, for the mistakes' answers; ``how`` is "" (a 3-argument
+    function checked for ``loss``), "default" (called without ``loss``) or "argument" (called with ``loss=loss``)."""
+
+    def __init__(self, case, loss: str, how: str):
+        self.q, self.a, self.y = case["q_values"].astype(np.float64), case["actions"], case["targets"].astype(np.float64)
+        self.batch, self.num_actions = self.q.shape
+        self.q_taken = self.q[np.arange(self.batch), self.a]
+        self.loss, self.other, self.how = loss, "mse" if loss == "huber" else "huber", how
+
+    def mean(self, error, loss: str | None = None) -> float:
+        """The mean of the per-transition loss (this check's, or ``loss``) of ``error``."""
+        return _elementwise(error, loss or self.loss).mean()
+
+
+def _mixed_up(t: _LossTerms) -> str:
     names = _LOSS_NAMES
-    if how == "argument":
-        mixed = (f"called with loss=\"{loss}\", your function returned {names[other]} — it must follow its `loss` "
-                 f"argument: `if loss == \"mse\": … else: …` (Huber for \"huber\")")
-    elif how == "default":
-        mixed = (f"called WITHOUT the `loss` argument, your function returned {names[other]}; the agent calls "
-                 f"loss_fn(q_values, actions, targets), so the default must be loss=\"huber\", as in the package")
-    else:
-        mixed = (f"your loss is {names[other]}, but this check expects {names[loss]} — if you chose "
-                 f"{'MSE' if other == 'mse' else 'Huber'} on purpose, run "
-                 f"check_q_learning_loss(q_learning_loss, loss=\"{other}\") instead")
-    wrong = [
-        (mixed, _elementwise(y - q_taken, other).mean()),
-        ("forgot to gather Q(s, a) by the action taken: you regressed EVERY action's Q-value towards y, "
-         "but y only says what happened after action a — use tf.gather(q_values, actions, axis=1, batch_dims=1)",
-         _elementwise(y[:, None] - q, loss).mean()),
-        ("the masked [B, A] matrix was averaged over all B·A entries (a one-hot mask leaves A − 1 zeros per row): "
-         "gather Q(s, a) first, or sum over the actions before averaging over the batch",
-         _elementwise(y - q_taken, loss).mean() / num_actions),
-        ("used tf.reduce_sum over the batch: the loss is the MEAN over the B transitions "
-         "(with a sum, the step size would grow with the batch size)",
-         _elementwise(y - q_taken, loss).sum()),
-        ("used max_a Q(s, a) instead of Q(s, a) for the action taken: the target y belongs to the action in the "
-         "transition, which need not be the greedy one",
-         _elementwise(y - q.max(axis=-1), loss).mean()),
-        ("tf.gather(q_values, actions, axis=1) without batch_dims=1 picks a [B, B] matrix (every row's value of "
-         "every transition's action): add batch_dims=1 so each row gives its own Q(s, a)",
-         _elementwise(y[None, :] - q[:, a], loss).mean()),
-        ("tf.gather(q_values, actions, axis=1) without batch_dims=1 picks a [B, B] matrix (every row's value of "
-         "every transition's action): add batch_dims=1 so each row gives its own Q(s, a)",
-         _elementwise(y[:, None] - q[:, a], loss).mean()),
-        ("tf.gather(q_values, actions) picks ROWS of q_values (axis 0), not one entry per row: use "
-         "tf.gather(q_values, actions, axis=1, batch_dims=1)",
-         _elementwise(y[:, None] - q[a], loss).mean() if a.max() < batch else np.nan),
-        ("your loss is the mean absolute error |y − Q(s, a)|; this check expects " + names[loss],
-         np.abs(y - q_taken).mean()),
-    ]
-    if loss == "mse":
-        wrong.append(("your loss is ½·MSE; this check (and the package) uses mean((y − Q(s, a))²) without the ½",
-                      0.5 * ((y - q_taken) ** 2).mean()))
-    else:
-        wrong += [
-            ("the quadratic part of Huber needs the factor ½: ½·δ² for |δ| ≤ 1 (so that it meets |δ| − ½ smoothly)",
-             np.where(np.abs(y - q_taken) <= 1, (y - q_taken) ** 2, np.abs(y - q_taken) - 0.5).mean()),
-            ("the linear part of Huber is |δ| − ½ (not |δ|), so that it meets ½·δ² at |δ| = 1",
-             np.where(np.abs(y - q_taken) <= 1, 0.5 * (y - q_taken) ** 2, np.abs(y - q_taken)).mean()),
-        ]
-    return wrong
+    if t.how == "argument":
+        return (f"called with loss=\"{t.loss}\", your function returned {names[t.other]} — it must follow its `loss` "
+                f"argument: `if loss == \"mse\": … else: …` (Huber for \"huber\")")
+    if t.how == "default":
+        return (f"called WITHOUT the `loss` argument, your function returned {names[t.other]}; the agent calls "
+                f"loss_fn(q_values, actions, targets), so the default must be loss=\"huber\", as in the package")
+    return (f"your loss is {names[t.other]}, but this check expects {names[t.loss]} — if you chose "
+            f"{'MSE' if t.other == 'mse' else 'Huber'} on purpose, run "
+            f"check_q_learning_loss(q_learning_loss, loss=\"{t.other}\") instead")
+
+
+_WITHOUT_BATCH_DIMS = ("tf.gather(q_values, actions, axis=1) without batch_dims=1 picks a [B, B] matrix (every row's "
+                       "value of every transition's action): add batch_dims=1 so each row gives its own Q(s, a)")
+
+#: The usual mistakes of q_learning_loss: message, the loss it gives (functions of the case's :class:`_LossTerms`).
+_LOSS_MISTAKES = (
+    Mistake(_mixed_up, lambda t: t.mean(t.y - t.q_taken, t.other)),
+    Mistake("forgot to gather Q(s, a) by the action taken: you regressed EVERY action's Q-value towards y, "
+            "but y only says what happened after action a — use tf.gather(q_values, actions, axis=1, batch_dims=1)",
+            lambda t: t.mean(t.y[:, None] - t.q)),
+    Mistake("the masked [B, A] matrix was averaged over all B·A entries (a one-hot mask leaves A − 1 zeros per row): "
+            "gather Q(s, a) first, or sum over the actions before averaging over the batch",
+            lambda t: t.mean(t.y - t.q_taken) / t.num_actions),
+    Mistake("used tf.reduce_sum over the batch: the loss is the MEAN over the B transitions "
+            "(with a sum, the step size would grow with the batch size)",
+            lambda t: t.mean(t.y - t.q_taken) * t.batch),
+    Mistake("used max_a Q(s, a) instead of Q(s, a) for the action taken: the target y belongs to the action in the "
+            "transition, which need not be the greedy one", lambda t: t.mean(t.y - t.q.max(axis=-1))),
+    Mistake(_WITHOUT_BATCH_DIMS, lambda t: t.mean(t.y[None, :] - t.q[:, t.a])),
+    Mistake(_WITHOUT_BATCH_DIMS, lambda t: t.mean(t.y[:, None] - t.q[:, t.a])),
+    Mistake("tf.gather(q_values, actions) picks ROWS of q_values (axis 0), not one entry per row: use "
+            "tf.gather(q_values, actions, axis=1, batch_dims=1)",
+            lambda t: t.mean(t.y[:, None] - t.q[t.a]) if t.a.max() < t.batch else np.nan),
+    Mistake(lambda t: "your loss is the mean absolute error |y − Q(s, a)|; this check expects " + _LOSS_NAMES[t.loss],
+            lambda t: np.abs(t.y - t.q_taken).mean()),
+    Mistake("your loss is ½·MSE; this check (and the package) uses mean((y − Q(s, a))²) without the ½",
+            lambda t: 0.5 * t.mean(t.y - t.q_taken) if t.loss == "mse" else None),
+    Mistake("the quadratic part of Huber needs the factor ½: ½·δ² for |δ| ≤ 1 (so that it meets |δ| − ½ smoothly)",
+            lambda t: np.where(np.abs(t.y - t.q_taken) <= 1, (t.y - t.q_taken) ** 2,
+                               np.abs(t.y - t.q_taken) - 0.5).mean() if t.loss == "huber" else None),
+    Mistake("the linear part of Huber is |δ| − ½ (not |δ|), so that it meets ½·δ² at |δ| = 1",
+            lambda t: np.where(np.abs(t.y - t.q_taken) <= 1, 0.5 * (t.y - t.q_taken) ** 2,
+                               np.abs(t.y - t.q_taken)).mean() if t.loss == "huber" else None),
+)
 
 
 def _loss_result(got, where: str) -> float:
@@ -466,9 +469,9 @@ def _loss_result(got, where: str) -> float:
 
 def _report_loss(results, cases, loss: str, prefix: str, how: str = "") -> None:
     expected = [float(reference_loss(c["q_values"], c["actions"], c["targets"], loss=loss)) for c in cases]
-    if all(_close(got, ref) for got, ref in zip(results, expected)):
+    if close(results, expected):
         return
-    first, message = _diagnose(results, expected, [_loss_wrong_answers(case, loss, how) for case in cases])
+    first, message = _diagnose(results, expected, [on_case(_LOSS_MISTAKES, _LossTerms(case, loss, how)) for case in cases])
     detail = f"{prefix}, case '{cases[first]['label']}': loss is {results[first]:.6g}, expected {expected[first]:.6g}"
     if message is None:
         raise ExerciseFailed(f"{detail}\ngather Q(s, a) = q_values[i, actions[i]], take the per-transition "
@@ -490,6 +493,11 @@ def _check_loss_gradients(q_learning_loss, call, case, loss: str, prefix: str, k
         raise ExerciseFailed(f"{where}: could not differentiate your loss ({type(err).__name__}) — compute it with "
                              "TensorFlow ops only (no NumPy, no .numpy()), so that gradients reach Q(s, a)") from None
     if grad_q is None or not np.any(to_numpy(grad_q, "gradient")):
+        if _stops_gradient_of_q_values(q_learning_loss, case, kwargs):
+            raise ExerciseFailed(
+                f"{where}: no gradient reaches q_values — your loss applies tf.stop_gradient to the Q-values (or to "
+                "something computed from them, such as Q(s, a) or the loss itself), which blocks the gradient of the "
+                "loss: the network could not learn. Only the targets are constants: tf.stop_gradient(targets)")
         raise ExerciseFailed(f"{where}: no gradient reaches q_values — compute the loss with TensorFlow ops only "
                              "(NumPy or .numpy() cuts the tape), otherwise the network cannot learn")
     if grad_y is not None and np.any(to_numpy(grad_y, "gradient")):
@@ -503,11 +511,27 @@ def _check_loss_gradients(q_learning_loss, call, case, loss: str, prefix: str, k
         ref = reference_loss(expected, actions, case["targets"], loss=loss)
     ref_grad = tape.gradient(ref, expected).numpy()
     got_grad = to_numpy(grad_q, "gradient")
-    if not np.allclose(got_grad, ref_grad, atol=1e-4, rtol=1e-4):
-        i, j = (int(k) for k in np.argwhere(~np.isclose(got_grad, ref_grad, atol=1e-4, rtol=1e-4))[0])
+    if not close(got_grad, ref_grad):
+        i, j = (int(k) for k in np.argwhere(mismatches(got_grad, ref_grad))[0])
         raise ExerciseFailed(f"{where}: d loss / d q_values[{i}, {j}] is {got_grad[i, j]:.6g}, expected "
                              f"{ref_grad[i, j]:.6g} (action taken: {int(case['actions'][i])}) — the value is right "
                              "but the gradient is not: only Q(s, a) of the action taken should receive one")
+
+
+def _stops_gradient_of_q_values(q_learning_loss, case, kwargs: dict) -> bool:
+    """Whether the loss, traced as a graph, applies tf.stop_gradient to a tensor computed from q_values."""
+    specs = [tf.TensorSpec(case[k].shape, tf.as_dtype(case[k].dtype)) for k in ("q_values", "actions", "targets")]
+    try:
+        graph = tf.function(lambda q, a, y: q_learning_loss(q, a, y, **kwargs)).get_concrete_function(*specs).graph
+    except Exception:  # noqa: BLE001 — not a TensorFlow expression (NumPy, .numpy()): not this mistake
+        return False
+    from_q = {graph.inputs[0].name}
+    for op in graph.get_operations():
+        if any(t.name in from_q for t in op.inputs):
+            if op.type == "StopGradient":
+                return True
+            from_q.update(t.name for t in op.outputs)
+    return False
 
 
 def _takes_loss_argument(fn) -> bool:
@@ -536,12 +560,8 @@ def _check_loss_mode(q_learning_loss, call, cases, loss: str, how: str) -> None:
     case = cases[3]
     where = f"{prefix} inside tf.function"
 
-    @tf.function(jit_compile=True)
-    def compiled(q_values, actions, targets):
-        return q_learning_loss(q_values, actions, targets, **kwargs)
-
-    got = _call(call, compiled, tf.constant(case["q_values"]), tf.constant(case["actions"]),
-                tf.constant(case["targets"]), graph=True)
+    got = _compiled(call, q_learning_loss, tf.constant(case["q_values"]), tf.constant(case["actions"]),
+                    tf.constant(case["targets"]), **kwargs)
     _report_loss([_loss_result(got, f"{where}, case '{case['label']}'")], [case], loss, where, how)
 
 
@@ -597,37 +617,44 @@ def check_q_learning_loss(q_learning_loss, loss: str | None = None) -> None:
 
 # --------------------------------------------------------------------------------------------
 
-def _call(call, fn, *args, graph: bool = False, **kwargs):
-    """``call(fn, ...)`` with hints for the crashes the exercises typically produce."""
+def _call(call, fn, *args, **kwargs):
+    """``call(fn, ...)``, eagerly, with hints for the crashes the exercises typically produce."""
     try:
         return call(fn, *args, **kwargs)
+    except NotImplementedYet:
+        raise
     except ExerciseFailed as err:
-        if type(err) is not ExerciseFailed and not graph:  # NotImplementedYet: the placeholder
-            raise
-        # inside tf.function, .numpy() raises NotImplementedError too: that is not the placeholder
-        text = str(err) if type(err) is ExerciseFailed else f"{getattr(call, 'name', 'your function')}: your code raised an error"
-        text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", text)   # TensorFlow's op prefix and suffix
-        text = re.sub(r"\s*\[Op:\w+\]( name:.*)?$", "", text)
-        text = re.sub(r"raised (\w+): in user code:$", r"raised \1 inside tf.function", text)
-        hints = []
-        if graph:
-            hints.append("your function works on eager tensors but fails inside the compiled learning step "
-                         "(tf.function): use TensorFlow ops (tf.reduce_max, tf.gather, tf.where …), not NumPy, "
-                         "Python `if` on tensors or .numpy()")
-        if "ncompatible shapes" in text or "broadcast" in text:
-            hints.append("shapes do not line up: rewards and terminated are [B], next_q_values / q_values are "
-                         "[B, A]; reduce or gather over the action axis (axis=-1) to get [B]")
-        if "bool" in text and "float" in text:
-            hints.append("terminated is a float32 tensor (1.0 = terminal): use 1.0 - terminated")
-        if ("int32" in text or "int64" in text) and "float" in text:
-            hints.append("mixing integer and float tensors: cast with tf.cast(..., tf.float32) (actions stay int32 "
-                         "for tf.gather)")
-        if "is not in [0," in text:
-            hints.append("an index is out of range: tf.gather(q_values, actions) without axis=1 uses the actions as "
-                         "ROW numbers (transitions); pick one entry per row with "
-                         "tf.gather(q_values, actions, axis=1, batch_dims=1)")
-        text = text.strip()
-        raise ExerciseFailed(text + ("\nhint: " + "\nhint: ".join(hints) if hints else "")) from None
+        raise ExerciseFailed(_with_hints(str(err), compiled=False)) from None
+
+
+def _compiled(call, fn, *args, **kwargs):
+    """``fn(...)`` inside the compiled learning step, with the same hints."""
+    try:
+        return call.compiled(fn, *args, **kwargs)
+    except CompileFailed as err:
+        raise ExerciseFailed(_with_hints(str(err), compiled=True)) from None
+
+
+def _with_hints(text: str, compiled: bool) -> str:
+    hints = []
+    if compiled:
+        hints.append("your function works on eager tensors but fails inside the compiled learning step "
+                     "(tf.function): use TensorFlow ops (tf.reduce_max, tf.gather, tf.where …), not NumPy, "
+                     "Python `if` on tensors or .numpy()")
+    if "ncompatible shapes" in text or "broadcast" in text:
+        hints.append("shapes do not line up: rewards and terminated are [B], next_q_values / q_values are "
+                     "[B, A]; reduce or gather over the action axis (axis=-1) to get [B]")
+    if "bool" in text and "float" in text:
+        hints.append("terminated is a float32 tensor (1.0 = terminal): use 1.0 - terminated")
+    if ("int32" in text or "int64" in text) and "float" in text:
+        hints.append("mixing integer and float tensors: cast with tf.cast(..., tf.float32) (actions stay int32 "
+                     "for tf.gather)")
+    if "is not in [0," in text:
+        hints.append("an index is out of range: tf.gather(q_values, actions) without axis=1 uses the actions as "
+                     "ROW numbers (transitions); pick one entry per row with "
+                     "tf.gather(q_values, actions, axis=1, batch_dims=1)")
+    text = text.strip()
+    return text + ("\nhint: " + "\nhint: ".join(hints) if hints else "")
 
 
 def _require_float32(dtype, what: str, why: str) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lunar_lab.checks.compare import close, mismatches
 from lunar_lab.checks.core import ExerciseFailed, NotImplementedYet, exercise
 from lunar_lab.replay import FIELDS, ReplayBuffer
 
@@ -186,7 +187,7 @@ def _compare_storage(buf, ref, before, where, capacity, obs_dim, k, n_added) -> 
         want = getattr(ref, f)
         if not isinstance(arr, np.ndarray):
             raise ExerciseFailed(f"{where}: self.{f} is a {type(arr).__name__}, no longer the preallocated NumPy "
-                                 "array — write into it in place: self.{f}[idx] = ...")
+                                 f"array — write into it in place: self.{f}[idx] = ...")
         if arr.shape[0] > capacity:
             raise ExerciseFailed(
                 f"{where}: self.{f} now has {arr.shape[0]} rows, but capacity is {capacity} — the buffer grows past "
@@ -266,7 +267,7 @@ def _compare_row(buf, ref, slot, where, obs_dim) -> None:
     want = _expected_row(t, obs_dim)
     got_t = {f: _identify(f, np.asarray(getattr(buf, f)[slot]), obs_dim) for f in ("reward", "obs", "next_obs")}
     for f in ("reward", "obs", "next_obs"):
-        if not np.allclose(getattr(buf, f)[slot], want[f]):
+        if not close(getattr(buf, f)[slot], want[f]):
             if got_t["reward"] == t and got_t[f] is not None and got_t[f] != t:
                 raise ExerciseFailed(
                     f"{where}: slot {slot} holds the reward of transition {t} but the {f} of transition {got_t[f]} — "
@@ -280,13 +281,13 @@ def _compare_row(buf, ref, slot, where, obs_dim) -> None:
     for f, hint in (("action", "the action taken"), ("terminated", "1.0 where the episode terminated"),
                     ("discount", "the discount passed in")):
         got = getattr(buf, f)[slot]
-        if not np.isclose(got, want[f]):
+        if not close(got, want[f]):
             extra = ""
-            if f == "discount" and np.isclose(got, 1.0):
+            if f == "discount" and close(got, 1.0):
                 extra = " — the discount argument was not stored (the slot still holds 1.0)"
             elif f in ("terminated", "discount"):
                 other = "discount" if f == "terminated" else "terminated"
-                if np.isclose(got, want[other]):
+                if close(got, want[other]):
                     extra = f" — it holds the {other}: terminated and discount swapped"
             raise ExerciseFailed(f"{where}: slot {slot}: {f} is {got:.6g}, expected {want[f]:.6g} ({hint}, transition "
                                  f"{t}){extra}")
@@ -308,7 +309,7 @@ def _identify(field: str, value: np.ndarray, obs_dim: int) -> int | None:
     if not np.isfinite(t) or abs(t - round(t)) > 1e-3 or t < 0:
         return None
     t = int(round(t))
-    return t if np.allclose(value, _expected_row(t, obs_dim)[field], atol=1e-4) else None
+    return t if close(value, np.reshape(_expected_row(t, obs_dim)[field], -1)) else None
 
 
 def _rows_differ(a, b) -> np.ndarray:
@@ -448,7 +449,7 @@ def _sampled_transitions(batch, where, obs_dim, stored: tuple[int, int]) -> np.n
     for f in FIELDS:
         got = batch[f].reshape(flat.size, -1).astype(np.float64)
         expected = np.asarray(want[f], np.float64).reshape(flat.size, -1)
-        bad = ~np.isclose(got, expected, atol=1e-5).all(axis=1) & valid.reshape(-1)
+        bad = mismatches(got, expected).any(axis=1) & valid.reshape(-1)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             k, b = divmod(i, t.shape[1])

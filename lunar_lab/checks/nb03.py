@@ -24,13 +24,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import NamedTuple
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from lunar_lab import updates
-from lunar_lab.checks.core import ExerciseFailed, exercise, expect_close, to_numpy
+from lunar_lab.checks.compare import Mistake, close, expect_close, likely_mistake, on_case, to_numpy
+from lunar_lab.checks.core import CompileFailed, ExerciseFailed, exercise
 
 #: The variable shapes of a tiny Q-network (8 → 16 → 4): kernel, bias, kernel, bias.
 _NETWORK_SHAPES = ((8, 16), (16,), (16, 4), (4,))
@@ -152,12 +154,8 @@ def _shape_mistake(case: str, err: Exception) -> ExerciseFailed | None:
                           f"{list(var_shape)} — {why}; each target variable's new value has that variable's own shape")
 
 
-def _shape_checked(fn, case: str, holder: dict):
-    """``fn`` with assign-shape errors turned into an ExerciseFailed naming the mistake.
-
-    The failure is also kept in ``holder["failure"]``: inside a tf.function, autograph wraps
-    exceptions in its own error type, and the check re-raises the original from there.
-    """
+def _shape_checked(fn, case: str):
+    """``fn`` with assign-shape errors turned into an ExerciseFailed naming the mistake."""
     def wrapped(*args):
         try:
             return fn(*args)
@@ -165,39 +163,53 @@ def _shape_checked(fn, case: str, holder: dict):
             failure = _shape_mistake(case, err)
             if failure is None:
                 raise
-            holder["failure"] = failure
             raise failure from None
     return wrapped
 
 
 def _call(call, fn, args, case: str, compiled: bool):
-    """Run the learner's function eagerly (through ``call``) or inside a compiled tf.function."""
-    holder = {}
-    fn = _shape_checked(fn, case, holder)
+    """Run the learner's function eagerly, returning its result, or inside a compiled tf.function, returning
+    None (the agent's learning step ignores the result)."""
+    checked = _shape_checked(fn, case)
     if not compiled:
-        return call(fn, *args)
+        return call(checked, *args)
 
-    def step():
-        holder["returned"] = fn(*args)
-        return tf.constant(0.0)
+    def step(*variables):
+        checked(*variables)
 
     try:
-        tf.function(step, jit_compile=True)()
-    except ExerciseFailed:
-        raise
-    except Exception as err:  # works eagerly, fails when traced: NumPy/.numpy()/Python control flow
-        if "failure" in holder:
-            raise holder["failure"] from None
-        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-        message = lines[-1] if lines else ""  # TF puts the original error on the last line
-        if message.startswith(f"{type(err).__name__}: "):
-            message = message[len(type(err).__name__) + 2:]
+        call.compiled(step, *args)
+    except CompileFailed as err:  # works eagerly, fails when traced: NumPy/.numpy()/Python control flow
         raise ExerciseFailed(
             f"{case}: your function works eagerly but fails inside the compiled learning step "
-            f"({type(err).__name__}: {message[:200]}) — it runs inside tf.function, so use only TensorFlow "
+            f"({err.error}: {err.detail}) — it runs inside tf.function, so use only TensorFlow "
             "operations and Variable.assign: no .numpy(), no np.* on the variables, no Python float() of a tensor"
         ) from None
-    return holder.get("returned")
+    return None
+
+
+class _Pair(NamedTuple):
+    """The values of the target and online variables before one soft update with ``tau``."""
+
+    target: list[np.ndarray]
+    online: list[np.ndarray]
+    tau: float
+
+    def mix(self, online_weight: float, target_weight: float) -> list[np.ndarray]:
+        return [online_weight * o + target_weight * t for t, o in zip(self.target, self.online)]
+
+
+#: The usual mistakes of a soft update: message, the target values it gives (functions of the case's :class:`_Pair`).
+_SOFT_MISTAKES = (
+    Mistake("soft update mixed the wrong way round: τ weights the ONLINE network, θ′ ← τ·θ + (1 − τ)·θ′; "
+            "you computed (1 − τ)·θ + τ·θ′ (τ on the target)", lambda p: p.mix(1 - p.tau, p.tau)),
+    Mistake("you copied the online weights and ignored τ — that is the hard update; the soft update keeps "
+            "(1 − τ) of the old target: θ′ ← τ·θ + (1 − τ)·θ′", lambda p: p.mix(1.0, 0.0)),
+    Mistake("the (1 − τ)·θ′ term is missing: you assigned τ·θ only; the old target must keep weight (1 − τ)",
+            lambda p: p.mix(p.tau, 0.0)),
+    Mistake("the old target is not scaled: you computed τ·θ + θ′; it must be τ·θ + (1 − τ)·θ′",
+            lambda p: p.mix(p.tau, 1.0)),
+)
 
 
 def _run_soft(call, fn, case, target, online, tau, expected=None, repeats=1, compiled=False):
@@ -217,28 +229,18 @@ def _run_soft(call, fn, case, target, online, tau, expected=None, repeats=1, com
     _check_list_identity("soft_update", case, target_list, target_vars, online_vars)
     got, online_after = _values(target_vars), _values(online_vars)
     label = f"soft_update, {case}"
-    if not all(_close(a, b) for a, b in zip(online_after, online_np)):
-        swapped = [tau * t + (1 - tau) * o for t, o in zip(target_np, online_np)]
-        if repeats == 1 and all(_close(a, b) for a, b in zip(online_after, swapped)):
+    if not close(online_after, online_np):
+        swapped = _Pair(online_np, target_np, tau).mix(tau, 1 - tau)  # the online network moved towards the target
+        if repeats == 1 and close(online_after, swapped):
             raise ExerciseFailed(f"{label}: you updated the online network instead of the target — the target "
                                  "variables (first argument) move towards the online ones: "
                                  "target.assign(tau * online + (1 - tau) * target)")
         raise ExerciseFailed(f"{label}: the online network changed — a soft update only assigns to the target "
                              "variables (the first argument); the online ones are read, never written")
-    if all(_close(g, t) for g, t in zip(got, target_np)) and not all(_close(e, t) for e, t in zip(expected, target_np)):
+    if close(got, target_np) and not close(expected, target_np):
         _unchanged(label, returned, expected, fn_kind="soft")
     if repeats == 1:
-        wrong_way = [(1 - tau) * o + tau * t for t, o in zip(target_np, online_np)]
-        _diagnose(label, got, expected, target_np, {
-            "soft update mixed the wrong way round: τ weights the ONLINE network, θ′ ← τ·θ + (1 − τ)·θ′; "
-            "you computed (1 − τ)·θ + τ·θ′ (τ on the target)": wrong_way,
-            "you copied the online weights and ignored τ — that is the hard update; the soft update keeps "
-            "(1 − τ) of the old target: θ′ ← τ·θ + (1 − τ)·θ′": online_np,
-            "the (1 − τ)·θ′ term is missing: you assigned τ·θ only; the old target must keep weight (1 − τ)":
-                [tau * o for o in online_np],
-            "the old target is not scaled: you computed τ·θ + θ′; it must be τ·θ + (1 − τ)·θ′":
-                [tau * o + t for t, o in zip(target_np, online_np)],
-        })
+        _diagnose(label, got, expected, target_np, on_case(_SOFT_MISTAKES, _Pair(target_np, online_np, tau)))
     _compare(label, got, expected, "θ′ ← τ·θ + (1 − τ)·θ′ for every variable, with τ weighting the online network")
 
 
@@ -252,21 +254,21 @@ def _run_hard(call, fn, case, target, online, expected=None, compiled=False, cha
     _check_list_identity("hard_update", case, target_list, target_vars, online_vars)
     got, online_after = _values(target_vars), _values(online_vars)
     label = f"hard_update, {case}"
-    if not all(_close(a, b) for a, b in zip(online_after, online_np)):
-        if all(_close(a, t) for a, t in zip(online_after, target_np)):
+    if not close(online_after, online_np):
+        if close(online_after, target_np):
             raise ExerciseFailed(f"{label}: you copied the wrong way, target → online (the online network now holds "
                                  "the old target weights) — hard_update copies online → target, θ′ ← θ: "
                                  "target_variable.assign(online_variable)")
         raise ExerciseFailed(f"{label}: the online network changed — a hard update only assigns to the target "
                              "variables (the first argument); the online ones are read, never written")
-    if all(_close(g, t) for g, t in zip(got, target_np)):
+    if close(got, target_np):
         _unchanged(label, returned, expected, fn_kind="hard")
-    _diagnose(label, got, expected, target_np, {})
+    _diagnose(label, got, expected, target_np, [])
     _compare(label, got, expected, "θ′ ← θ: assign each online variable's values into its target variable")
     if change_online_after:
         for o in online_vars:
             o.assign(o + 1.0)
-        if not all(_close(g, e) for g, e in zip(_values(target_vars), expected)):
+        if not close(_values(target_vars), expected):
             raise ExerciseFailed(f"{label}: the target changed when the online network changed afterwards — it is an "
                                  "alias, not a copy; copy the values with target_variable.assign(online_variable)")
 
@@ -303,15 +305,15 @@ def _unchanged(label, returned, expected, fn_kind) -> None:
         f"new list does not change a variable; call {assign} for every pair in zip(target, online)")
 
 
-def _diagnose(label, got, expected, target_np, mistakes: dict) -> None:
-    """Name the likely mistake when ``got`` matches one of the typical wrong answers."""
-    if all(_close(g, e) for g, e in zip(got, expected)):
+def _diagnose(label, got, expected, target_np, mistakes: list) -> None:
+    """Name the likely mistake when ``got`` (the values of every variable) matches one of ``mistakes``."""
+    if close(got, expected):
         return
-    for hint, wrong in mistakes.items():
-        if all(_close(g, w) for g, w in zip(got, wrong)):
-            raise ExerciseFailed(f"{label}: {hint}")
-    if len(got) > 1 and _close(got[0], expected[0]):
-        stale = [i for i in range(1, len(got)) if _close(got[i], target_np[i]) and not _close(got[i], expected[i])]
+    found = likely_mistake(mistakes, got, expected)
+    if found:
+        raise ExerciseFailed(f"{label}: {found[0].message}")
+    if len(got) > 1 and close(got[0], expected[0]):
+        stale = [i for i in range(1, len(got)) if close(got[i], target_np[i]) and not close(got[i], expected[i])]
         if stale:
             raise ExerciseFailed(
                 f"{label}: variable 0 was updated but variable {stale[0]} (shape {list(got[stale[0]].shape)}) was not — "
@@ -321,19 +323,11 @@ def _diagnose(label, got, expected, target_np, mistakes: dict) -> None:
 
 def _compare(label, got, expected, rule) -> None:
     for i, (g, e) in enumerate(zip(got, expected)):
-        expect_close(f"{label}, variable {i} (shape {list(e.shape)})", g, e, atol=1e-5, hint=rule)
+        expect_close(f"{label}, variable {i} (shape {list(e.shape)})", g, e, hint=rule)
 
 
 def _matches_list(returned, expected) -> bool:
     try:
-        items = list(returned)
-        if len(items) != len(expected):
-            return False
-        return all(_close(to_numpy(r, "returned value"), e) for r, e in zip(items, expected))
+        return close([to_numpy(r, "returned value") for r in returned], expected)
     except (TypeError, ExerciseFailed):
         return False
-
-
-def _close(a, b) -> bool:
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return a.shape == b.shape and bool(np.allclose(a, b, atol=1e-5, rtol=1e-5))

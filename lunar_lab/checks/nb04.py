@@ -21,22 +21,33 @@ Each wrong answer is diagnosed by computing what the usual mistakes would give:
 - a signature the agent cannot call (it passes the five arguments by keyword),
 - forgetting γ, discounting the reward too, or using a fixed γ = 0.99 instead of the
   ``gamma`` argument (or only its first element),
-- wrong shapes ([B, 1], [B, A], [B, B], a scalar) and dtypes (float64, None).
+- wrong shapes ([B, 1], [B, A], [B, B], a scalar) and dtypes (float64, None),
+- the argmax over the batch axis instead of the action axis, which crashes in ``tf.gather``:
+  the check then runs the function on a batch with B = A, where it does not crash, and
+  compares with what that mistake gives.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import tensorflow as tf
 
-from lunar_lab.checks.core import ExerciseFailed, exercise
+from lunar_lab.checks.compare import Mistake, close, compare_batch, on_case, returned_float32, to_numpy
+from lunar_lab.checks.core import CompileFailed, ExerciseFailed, NotImplementedYet, exercise
 from lunar_lab.targets import double_dqn_targets as _reference_targets
 
 NAME = "double_dqn_targets"
+_FORMULA = "y = r + γ·(1 − terminated)·Q′(s′, argmax_a′ Q(s′, a′))"
+
+
+def _bootstrap(q_select: np.ndarray, q_evaluate: np.ndarray) -> np.ndarray:
+    """Q_evaluate(s′, argmax_a′ Q_select(s′, a′)) per row, in float64."""
+    actions = np.argmax(q_select, axis=-1)
+    return q_evaluate.astype(np.float64)[np.arange(len(actions)), actions]
 
 
 @dataclass
@@ -55,6 +66,10 @@ class _Case:
     def __post_init__(self):
         if self.truncated is None:
             self.truncated = np.zeros_like(self.terminated)
+        # the terms of the target, in float64, for the mistakes' answers
+        self.r, self.live = self.rewards.astype(np.float64), 1.0 - self.terminated.astype(np.float64)
+        self.g = np.broadcast_to(np.asarray(self.gamma, np.float64), self.r.shape)   # γ per transition
+        self.double = _bootstrap(self.next_q_values_online, self.next_q_values)      # Q′(s′, argmax_a′ Q(s′, a′))
 
     @property
     def batch(self) -> int:
@@ -142,8 +157,8 @@ def _random_case(rng, label, batch, actions, gamma, compiled=False) -> _Case:
 def _cases() -> list[_Case]:
     rng = np.random.default_rng(4)
     hand = _hand_case()
-    hand_vector = _Case(**{**hand.__dict__, "label": "hand-computed batch with γ as a [B] tensor (0.9, 0.5, 0.9, 0.5)",
-                           "gamma": np.array([0.9, 0.5, 0.9, 0.5], np.float32)})
+    hand_vector = replace(hand, label="hand-computed batch with γ as a [B] tensor (0.9, 0.5, 0.9, 0.5)",
+                          gamma=np.array([0.9, 0.5, 0.9, 0.5], np.float32))
     n_step_gamma = lambda b: (0.99 ** rng.integers(1, 4, b)).astype(np.float32)  # noqa: E731  γⁿ, n ∈ {1, 2, 3}
     return [
         hand,
@@ -212,29 +227,45 @@ def _inputs(case: _Case, truncated: bool = False) -> dict:
 
 def _run(call, fn: Callable, case: _Case, takes_truncated: bool = False):
     kwargs = _inputs(case, truncated=takes_truncated)
-    if not case.compiled:
-        return call(fn, **kwargs)
-    compiled = tf.function(lambda **kw: fn(**kw), jit_compile=True)
     try:
-        return compiled(**kwargs)
-    except NotImplementedError:
-        return call(fn, **kwargs)  # reported as "not implemented yet" by the shared machinery
-    except Exception as err:  # noqa: BLE001 — the learner's code failed while being compiled
+        return call.compiled(fn, **kwargs) if case.compiled else call(fn, **kwargs)
+    except CompileFailed as err:  # the learner's code runs eagerly but not in the compiled step
         raise ExerciseFailed(
             f"{NAME}, case '{case.label}': your function runs eagerly but fails inside the agent's compiled "
-            f"learning step with {type(err).__name__}: {_last_line(err, type(err).__name__)}\n"
+            f"learning step with {err.error}: {err.detail}\n"
             "Use TensorFlow ops only (tf.argmax, tf.gather, tf.reduce_max, tf.one_hot …): no .numpy(), "
             "no NumPy functions on tensors and no Python `if` on tensor values."
         ) from None
+    except NotImplementedYet:
+        raise
+    except ExerciseFailed as crash:
+        raise ExerciseFailed(str(crash) + _crash_diagnosis(call, fn, takes_truncated)) from None
 
 
-def _last_line(err: Exception, type_name: str = "") -> str:
-    """The informative line of an exception message (TensorFlow's traced errors end with it)."""
-    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-    line = lines[-1] if lines else ""
-    if type_name and line.startswith(type_name + ":"):  # traced errors repeat the exception type
-        line = line[len(type_name) + 1:].strip()
-    return line[:300]
+#: A square batch (B = A = 3) whose online argmax over the actions (0, 0, 0) differs from the one
+#: over the batch (0, 2, 2): the argmax over the batch axis crashes on any other batch, not on this one.
+_SQUARE = _Case(label="B = A = 3", rewards=np.array([1.0, -0.5, 0.25], np.float32), terminated=np.zeros(3, np.float32),
+                next_q_values=np.array([[2.0, 5.0, 1.0], [4.0, 0.0, 3.0], [1.0, 3.0, 6.0]], np.float32),
+                next_q_values_online=np.array([[9.0, 1.0, 0.0], [8.0, 2.0, 1.0], [7.0, 3.0, 2.0]], np.float32),
+                gamma=0.9)
+
+_BATCH_AXIS_ARGMAX = (
+    "\nlikely mistake: the argmax ran over the batch axis (axis=0) instead of the action axis: "
+    "tf.argmax(next_q_values_online, axis=0) gives one index per ACTION ([A]: the best transition for each action), "
+    "not one next action per transition, so it does not line up with the batch. Take the argmax over the actions, "
+    "tf.argmax(next_q_values_online, axis=-1), which gives [B]. (On a batch with B = A, where your function does "
+    "not crash, it returns exactly the targets of that mistake.)")
+
+
+def _crash_diagnosis(call, fn: Callable, takes_truncated: bool) -> str:
+    """The mistake behind a crash, if the function gives that mistake's targets on :data:`_SQUARE`; else ""."""
+    try:
+        got = to_numpy(call(fn, **_inputs(_SQUARE, truncated=takes_truncated)), NAME)
+    except ExerciseFailed:  # it crashes there too, or returns no numbers: not this mistake
+        return ""
+    c = _SQUARE
+    over_batch = np.argmax(c.next_q_values_online, axis=0)
+    return _BATCH_AXIS_ARGMAX if close(got, c.r + c.g * c.live * c.next_q_values[np.arange(c.batch), over_batch]) else ""
 
 
 # ---------------------------------------------------------------------------------------
@@ -244,36 +275,17 @@ def _last_line(err: Exception, type_name: str = "") -> str:
 def _compare(case: _Case, result) -> None:
     where = f"{NAME}, case '{case.label}'"
     batch, actions = case.next_q_values.shape
-    if result is None:
-        raise ExerciseFailed(f"{where}: your function returned None — did you forget the `return` statement?")
-    dtype = getattr(result, "dtype", None)
-    dtype_name = getattr(dtype, "name", str(dtype))
-    if dtype is not None and dtype_name != "float32":
-        raise ExerciseFailed(
-            f"{where}: the targets have dtype {dtype_name}, expected float32 — the agent regresses float32 "
-            "Q-values on them; keep the computation in float32 (no tf.float64 casts, no NumPy float64 arrays)")
-    try:
-        got = np.asarray(result.numpy() if hasattr(result, "numpy") else result, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ExerciseFailed(f"{where}: expected a [B] tensor of numbers, got {type(result).__name__}") from None
+    got = returned_float32(
+        result, where, none="your function returned None — did you forget the `return` statement?",
+        dtype="the targets have dtype {dtype}, expected float32 — the agent regresses float32 Q-values on them; keep "
+              "the computation in float32 (no tf.float64 casts, no NumPy float64 arrays)",
+        numbers="expected a [B] tensor of numbers")
     if got.shape != (batch,):
         raise ExerciseFailed(f"{where}: the targets have shape {list(got.shape)}, expected [B] = [{batch}] — "
                              + _shape_hint(got.shape, batch, actions))
     expected = _reference_targets(**_inputs(case)).numpy().astype(np.float64)
-    bad = ~_close(got, expected)
-    if not bad.any():
-        return
-    i = int(np.flatnonzero(bad)[0])
-    mistake = _diagnose(case, got, expected, i)
-    raise ExerciseFailed(
-        f"{where}: element [{i}] is {got[i]:.6g}, expected {expected[i]:.6g}"
-        + (f" — {mistake}" if mistake else " — check the formula y = r + γ·(1 − terminated)·Q′(s′, argmax_a′ Q(s′, a′))")
-        + "\n" + _describe_row(case, i)
-    )
-
-
-def _close(a, b):
-    return np.isclose(a, b, atol=1e-4, rtol=1e-4)
+    compare_batch(where, got, expected, on_case(_MISTAKES, case), f"check the formula {_FORMULA}",
+                  lambda i: _describe_row(case, i))
 
 
 def _shape_hint(shape, batch, actions) -> str:
@@ -296,82 +308,42 @@ def _shape_hint(shape, batch, actions) -> str:
     return "one target per transition is needed; check the axis of each argmax / max / gather"
 
 
-def _bootstrap(q_select: np.ndarray, q_evaluate: np.ndarray) -> np.ndarray:
-    """Q_evaluate(s′, argmax_a′ Q_select(s′, a′)) per row, in float64."""
-    actions = np.argmax(q_select, axis=-1)
-    return q_evaluate.astype(np.float64)[np.arange(len(actions)), actions]
-
-
-def _wrong_answers(case: _Case) -> list[tuple[str, np.ndarray]]:
-    """(likely mistake, what it would give) for the usual mistakes, most specific first."""
-    r = case.rewards.astype(np.float64)
-    done = case.terminated.astype(np.float64)
-    gamma = np.broadcast_to(np.asarray(case.gamma, np.float64), r.shape)
-    q_target = case.next_q_values
-    q_online = case.next_q_values_online
-    double = _bootstrap(q_online, q_target)
-    live = 1.0 - done
-    answers = [
-        ("selected AND evaluated the next action with the target network: that is the plain DQN target "
-         "max_a′ Q′(s′, a′). In Double DQN the ONLINE network selects (argmax over next_q_values_online) "
-         "and the TARGET network evaluates (gather from next_q_values)",
-         r + gamma * live * q_target.max(-1)),
-        ("selected and evaluated the next action with the online network (max_a′ Q(s′, a′) over "
-         "next_q_values_online): the online network must only SELECT; the value comes from the target "
-         "network's next_q_values",
-         r + gamma * live * q_online.max(-1)),
-        ("selection and evaluation are swapped: you took the argmax of the target network (next_q_values) "
-         "and read the value from the online network (next_q_values_online). Select with "
-         "next_q_values_online, evaluate with next_q_values",
-         r + gamma * live * _bootstrap(q_target, q_online)),
-        ("bootstrapped through a terminal transition: where terminated = 1 the episode has ended and the "
-         "target is just the reward; multiply the bootstrap term by (1 − terminated)",
-         r + gamma * double),
-        ("used terminated where (1 − terminated) belongs: you bootstrap only from terminal states and "
-         "never from the others",
-         r + gamma * done * double),
-        ("treated truncation as termination: a transition cut by the time limit (truncated = 1, terminated = 0) "
-         "still has a future — the lander was flying when the clock ran out — so its target must bootstrap "
-         "from Q′(s′, a′). Stop bootstrapping only where terminated = 1 (the agent does not even pass `truncated`)",
-         r + gamma * np.clip(live - case.truncated.astype(np.float64), 0.0, 1.0) * double),
-        ("never bootstrapped: y = r everywhere; add γ·(1 − terminated)·Q′(s′, argmax_a′ Q(s′, a′))",
-         r.copy()),
-        ("forgot the discount γ in front of the bootstrap term",
-         r + live * double),
-        ("discounted the reward too: y = γ·(r + …); only the bootstrap term is discounted, y = r + γ·(1 − terminated)·…",
-         gamma * (r + live * double)),
-        ("left out the reward r", gamma * live * double),
-        ("used a fixed γ = 0.99 instead of the gamma argument (the agent passes γ, or γⁿ per transition)",
-         r + 0.99 * live * double),
-    ]
-    if np.ndim(case.gamma) == 1:
-        answers.append(("used only gamma[0] for every transition: gamma is a [B] tensor (γⁿ can differ per "
-                        "transition); multiply element-wise", r + float(gamma[0]) * live * double))
-    return answers
-
-
-def _diagnose(case: _Case, got: np.ndarray, expected: np.ndarray, i: int) -> str:
-    answers = [(msg, values) for msg, values in _wrong_answers(case) if not _close(values, expected).all()]
-    for msg, values in answers:  # the whole batch matches one mistake
-        if _close(got, values).all():
-            return f"likely mistake: {msg}" + _terminal_note(case, got, expected, msg)
-    for msg, values in answers:  # the first wrong element matches one mistake
-        if _close(got[i], values[i]) and not _close(values[i], expected[i]):
-            return f"likely mistake (at this element): {msg}"
-    return ""
-
-
-def _terminal_note(case: _Case, got, expected, msg) -> str:
-    if msg.startswith("bootstrapped through a terminal"):
-        flags, kind = case.terminated, "terminal"
-    elif msg.startswith("treated truncation as termination"):
-        flags, kind = case.truncated, "time-limit cut"
-    else:
-        return ""
-    rows = [int(j) for j in np.flatnonzero(flags > 0.5) if not _close(got[j], expected[j])]
-    if not rows:
-        return ""
-    return f" ({kind}{'s' if len(rows) > 1 else ''} at index {', '.join(map(str, rows))})"
+#: The usual mistakes, most specific first: message, the targets it gives on a case[, the rows it concerns, their noun].
+_MISTAKES = (
+    Mistake("selected AND evaluated the next action with the target network: that is the plain DQN target "
+            "max_a′ Q′(s′, a′). In Double DQN the ONLINE network selects (argmax over next_q_values_online) "
+            "and the TARGET network evaluates (gather from next_q_values)",
+            lambda c: c.r + c.g * c.live * c.next_q_values.max(-1)),
+    Mistake("selected and evaluated the next action with the online network (max_a′ Q(s′, a′) over "
+            "next_q_values_online): the online network must only SELECT; the value comes from the target "
+            "network's next_q_values",
+            lambda c: c.r + c.g * c.live * c.next_q_values_online.max(-1)),
+    Mistake("selection and evaluation are swapped: you took the argmax of the target network (next_q_values) "
+            "and read the value from the online network (next_q_values_online). Select with "
+            "next_q_values_online, evaluate with next_q_values",
+            lambda c: c.r + c.g * c.live * _bootstrap(c.next_q_values, c.next_q_values_online)),
+    Mistake("bootstrapped through a terminal transition: where terminated = 1 the episode has ended and the "
+            "target is just the reward; multiply the bootstrap term by (1 − terminated)",
+            lambda c: c.r + c.g * c.double, lambda c: c.terminated, "terminal"),
+    Mistake("used terminated where (1 − terminated) belongs: you bootstrap only from terminal states and "
+            "never from the others",
+            lambda c: c.r + c.g * (1.0 - c.live) * c.double),
+    Mistake("treated truncation as termination: a transition cut by the time limit (truncated = 1, terminated = 0) "
+            "still has a future — the lander was flying when the clock ran out — so its target must bootstrap "
+            "from Q′(s′, a′). Stop bootstrapping only where terminated = 1 (the agent does not even pass `truncated`)",
+            lambda c: c.r + c.g * np.clip(c.live - c.truncated, 0.0, 1.0) * c.double, lambda c: c.truncated,
+            "time-limit cut"),
+    Mistake("never bootstrapped: y = r everywhere; add γ·(1 − terminated)·Q′(s′, argmax_a′ Q(s′, a′))",
+            lambda c: c.r),
+    Mistake("forgot the discount γ in front of the bootstrap term", lambda c: c.r + c.live * c.double),
+    Mistake("discounted the reward too: y = γ·(r + …); only the bootstrap term is discounted, "
+            "y = r + γ·(1 − terminated)·…", lambda c: c.g * (c.r + c.live * c.double)),
+    Mistake("left out the reward r", lambda c: c.g * c.live * c.double),
+    Mistake("used a fixed γ = 0.99 instead of the gamma argument (the agent passes γ, or γⁿ per transition)",
+            lambda c: c.r + 0.99 * c.live * c.double),
+    Mistake("used only gamma[0] for every transition: gamma is a [B] tensor (γⁿ can differ per transition); "
+            "multiply element-wise", lambda c: c.r + c.g[0] * c.live * c.double if np.ndim(c.gamma) == 1 else None),
+)
 
 
 def _describe_row(case: _Case, i: int) -> str:

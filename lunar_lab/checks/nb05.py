@@ -12,8 +12,9 @@ transition:
   from ``next_obs[e]``.
 
 The n-step target is then y_t = reward_sums[t] + discounts[t]·max_a Q′(next_obs[e], a).
-:func:`n_step_windows_reference` is the reference. The package's streaming counterpart is
-:class:`lunar_lab.nstep.NStepAccumulator`; ``tests/test_checks_nb05.py`` checks that the two agree.
+:func:`lunar_lab.nstep.n_step_windows_reference` is the reference. The package's streaming
+counterpart is :class:`lunar_lab.nstep.NStepAccumulator`; ``tests/test_nstep.py`` checks that the
+two agree.
 
 The check recognises the usual mistakes by computing what each would give:
 
@@ -34,61 +35,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lunar_lab.checks.core import ExerciseFailed, exercise, to_numpy
+from lunar_lab.checks.compare import close, likely_mistake, mismatches, to_numpy
+from lunar_lab.checks.core import ExerciseFailed, exercise
+from lunar_lab.nstep import n_step_windows_reference
 
 OUTPUTS = ("reward_sums", "discounts", "bootstrap_index")
-
-
-def n_step_windows_reference(rewards, terminated, truncated, gamma: float, n_step: int):
-    r"""The n-step window of every step of one trajectory (reference solution).
-
-    For each step t, the window holds the m ≤ n steps t, t+1, …, e = t+m−1. It stops early at
-    the first step that ends an episode (terminated or truncated: the next step belongs to a
-    new episode) and at the end of the array. Then
-
-        reward_sums[t]     = Σ_{k=0}^{m−1} γᵏ · rewards[t+k]
-        discounts[t]       = 0 if terminated[e] else γᵐ
-        bootstrap_index[t] = e
-
-    so that the n-step target is y_t = reward_sums[t] + discounts[t] · max_a Q′(next_obs[e], a).
-    A truncated (time-limit) step is not terminal: its window bootstraps, with γᵐ, from the real
-    final observation next_obs[e]. A step that is both terminated and truncated is terminal.
-    At the end of the array the episode goes on beyond the data, so a window cut there
-    bootstraps too, like a truncation (γᵐ from next_obs[T−1]).
-
-    Args:
-        rewards: [T] float, rewards[t] = r_{t+1}, received for the action of step t.
-        terminated: [T] bool, True where step t ends its episode in a terminal state.
-        truncated: [T] bool, True where step t ends its episode by the time limit.
-        gamma: discount γ in [0, 1].
-        n_step: horizon n ≥ 1.
-
-    Returns:
-        (reward_sums [T] float32, discounts [T] float32, bootstrap_index [T] int64).
-
-    Raises:
-        ValueError: the arrays are not all 1-D of the same length, or n_step < 1.
-
-    Source: Sutton & Barto (2018), *Reinforcement Learning: An Introduction*, 2nd ed., §7.1,
-    eq. (7.1); Hessel et al. (2018), Rainbow (n-step targets from a replay buffer, with
-    γⁿ on the bootstrap).
-
-    Example:
-        >>> sums, discounts, index = n_step_windows_reference(
-        ...     [1.0, 1.0, 1.0], [False, True, False], [False] * 3, gamma=0.5, n_step=2)
-        >>> sums.tolist(), discounts.tolist(), index.tolist()
-        ([1.5, 1.0, 1.0], [0.0, 0.0, 0.5], [1, 1, 2])
-    """
-    rewards = np.asarray(rewards, np.float64)
-    terminated = np.asarray(terminated, bool)
-    truncated = np.asarray(truncated, bool)
-    T = rewards.shape[0] if rewards.ndim == 1 else -1
-    if any(a.shape != (T,) for a in (rewards, terminated, truncated)):
-        raise ValueError("rewards, terminated and truncated must all have shape [T], got "
-                         f"{[list(np.shape(a)) for a in (rewards, terminated, truncated)]}")
-    if isinstance(n_step, bool) or int(n_step) != n_step or n_step < 1:
-        raise ValueError(f"n_step must be an integer >= 1, got {n_step!r}")
-    return _windows(rewards, terminated, truncated, float(gamma), int(n_step))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -98,7 +49,7 @@ def n_step_windows_reference(rewards, terminated, truncated, gamma: float, n_ste
 def _windows(rewards, terminated, truncated, gamma, n_step, *, stop_at_terminated=True, stop_at_truncated=True,
              length_offset=0, bootstrap_after_terminated=False, bootstrap_after_truncated=True, truncated_wins=False,
              bootstrap_at_array_end=True, power=lambda m, n: m, reward_power=lambda k: k, index=lambda t, e, n, T: e):
-    """The three outputs under a variant of the rules (the defaults give the reference)."""
+    """The three outputs under a variant of the rules (with the defaults, those of the reference)."""
     T = len(rewards)
     max_length = max(1, n_step + length_offset)
     sums, discounts, indices = np.zeros(T), np.zeros(T), np.zeros(T, np.int64)
@@ -254,19 +205,19 @@ def _variant(case: dict, **variant):
                     case["n_step"], **variant)
 
 
-def _diagnose(output: int, got: list[np.ndarray], case: dict, t: int) -> str | None:
-    """The likely mistake behind a wrong ``got[output][t]``, or None if no known mistake fits."""
-    variants = [(_variant(case, **variant), diagnosis) for variant, diagnosis in _MISTAKES]
-    full = [d for wrong, d in variants if all(np.allclose(g, w, atol=1e-4, rtol=1e-4) for g, w in zip(got, wrong))]
-    this = [d for wrong, d in variants if np.allclose(got[output], wrong[output], atol=1e-4, rtol=1e-4)]
-    for diagnosis in full + this:
-        return _crossed(case, t) if diagnosis is _CROSSED else diagnosis
-    return None
+def _diagnose(output: int, got: list[np.ndarray], case: dict, expected, t: int) -> str | None:
+    """The likely mistake behind a wrong ``got[output][t]``, or None if no known mistake fits:
+    first a variant that gives all three outputs as the learner's, then one that gives this output."""
+    found = likely_mistake([(diagnosis, _variant(case, **variant)) for variant, diagnosis in _MISTAKES],
+                           got, expected, at=output)
+    if found is None:
+        return None
+    diagnosis = found[0].message
+    return _crossed(case, int(expected[2][t])) if diagnosis is _CROSSED else diagnosis
 
 
-def _crossed(case: dict, t: int) -> str:
-    """Diagnosis of a window that ran past the episode end of step t's window."""
-    e = _window_end(case, t)
+def _crossed(case: dict, e: int) -> str:
+    """Diagnosis of a window that ran past the episode end at step e, its right last step."""
     if case["terminated"][e]:
         return (f"you summed rewards past a termination (step {e}), across an episode boundary: a window stops "
                 "at the first step that ends its episode — terminated OR truncated — because the next step "
@@ -276,24 +227,10 @@ def _crossed(case: dict, t: int) -> str:
             "from next_obs[e] with γᵐ, because a truncated state is not terminal")
 
 
-def _window_end(case: dict, t: int) -> int:
+def _window(case: dict, t: int, e: int) -> str:
+    """Describe the window of step t, which ends at step e, in words (for the failure message)."""
     term, trunc, n = case["terminated"], case["truncated"], case["n_step"]
-    e = t
-    while not (term[e] or trunc[e] or e - t + 1 == n or e == len(term) - 1):
-        e += 1
-    return e
-
-
-def _window(case: dict, t: int) -> str:
-    """Describe the window of step t in words (for the failure message)."""
-    term, trunc, n = case["terminated"], case["truncated"], case["n_step"]
-    T = len(term)
-    m = 0
-    while True:
-        e = t + m
-        m += 1
-        if term[e] or trunc[e] or m == n or e == T - 1:
-            break
+    m = e - t + 1
     rewards = f"m = {m} reward{'s' if m > 1 else ''}"
     if term[e]:
         why, boot = f"step {e} is terminated", "discount 0 (no bootstrap)"
@@ -346,20 +283,20 @@ def _run_case(call, fn, case: dict) -> None:
             raise ExerciseFailed(f"n_step_windows, {label}: your function changed its input `{k}` — "
                                  "work on new arrays instead of writing into the arguments")
     got = _as_outputs(result, label, T)
-    expected = _variant(case)
+    expected = n_step_windows_reference(*(case[k] for k in ("rewards", "terminated", "truncated", "gamma", "n_step")))
     for output, (name, g, x) in enumerate(zip(OUTPUTS, got, expected)):
-        bad = ~np.isclose(g, x, atol=1e-4, rtol=1e-4)
+        bad = mismatches(g, x)
         if not bad.any():
             continue
         t = int(np.flatnonzero(bad)[0])
         fmt = (lambda v: f"{int(v)}") if output == 2 else (lambda v: f"{v:.6g}")
         message = (f"n_step_windows, {label}: {name}[{t}] is {fmt(g[t])}, expected {fmt(x[t])} — "
-                   f"{_window(case, t)}")
-        diagnosis = _diagnose(output, got, case, t)
+                   f"{_window(case, t, int(expected[2][t]))}")
+        diagnosis = _diagnose(output, got, case, expected, t)
         if diagnosis is None and output == 2 and np.all(case["terminated"][expected[2][bad]]):
             diagnosis = ("for a window that ends in a termination, bootstrap_index is still its last step e "
                          "(next_obs[e] is the terminal observation; the discount 0 switches the bootstrap off)")
-        if diagnosis is None and output == 1 and np.allclose(g[~bad], x[~bad]) and np.all(x[bad] == 0):
+        if diagnosis is None and output == 1 and close(g[~bad], x[~bad]) and np.all(x[bad] == 0):
             diagnosis = "a window that ends in a termination must have discount 0"
         if diagnosis is None and case["n_step"] == 1:
             diagnosis = ("with n_step = 1 every window is the step itself: reward_sums = rewards, "

@@ -34,7 +34,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import tensorflow as tf
 
-from lunar_lab.checks.core import ExerciseFailed, NotImplementedYet, exercise
+from lunar_lab.checks.compare import Mistake, close, compare_batch, likely_mistake, on_case, returned_float32
+from lunar_lab.checks.core import CompileFailed, ExerciseFailed, exercise
 from lunar_lab.losses import temperature_loss as _reference_temperature_loss
 from lunar_lab.targets import soft_q_targets as _reference_soft_q_targets
 
@@ -61,6 +62,20 @@ class _SoftCase:
     temperature_as_tensor: bool = True
     compiled: bool = False
     stability: bool = False
+
+    def __post_init__(self):  # the terms of the target, in float64, for the mistakes' answers
+        self.alpha = float(np.float32(self.temperature))
+        self.q1, self.q2 = self.next_q_values_1.astype(np.float64), self.next_q_values_2.astype(np.float64)
+        self.q = np.minimum(self.q1, self.q2)                        # min Q′, the clipped double-Q values
+        self.log_pi = _np_log_softmax(self.q / self.alpha)
+        self.soft = _np_soft_value(self.q, self.alpha)                # the right soft value V(s′)
+        self.g = np.broadcast_to(np.asarray(self.gamma, np.float64), self.rewards.shape)   # γ per transition
+
+    def y(self, value: np.ndarray, reward: float = 1.0, gamma=None, mask=None) -> np.ndarray:
+        """reward·r + γ·mask·value, by default with the case's γ and mask = 1 − terminated."""
+        gamma = self.g if gamma is None else gamma
+        mask = 1.0 - self.terminated.astype(np.float64) if mask is None else mask
+        return reward * self.rewards.astype(np.float64) + gamma * mask * value
 
 
 def check_soft_q_targets(soft_q_targets: Callable) -> None:
@@ -99,7 +114,7 @@ def check_soft_q_targets(soft_q_targets: Callable) -> None:
     cases = _soft_cases()
     with exercise(SOFT_NAME, passed=f"passed ({len(cases)} cases)") as call:
         for case in cases:
-            _compare_soft(case, _run_soft(call, soft_q_targets, case))
+            _compare_soft(case, _run(call, soft_q_targets, case.compiled, case.label, **_soft_inputs(case)))
 
 
 def _soft_hand_case() -> _SoftCase:
@@ -177,17 +192,14 @@ def _soft_inputs(case: _SoftCase) -> dict:
                 temperature=temperature, gamma=gamma)
 
 
-def _run_soft(call, fn: Callable, case: _SoftCase):
-    kwargs = _soft_inputs(case)
-    if not case.compiled:
-        return call(fn, **kwargs)
-    compiled = tf.function(lambda **kw: fn(**kw), jit_compile=True)
+def _run(call, fn: Callable, compiled: bool, label: str, *args, **kwargs):
+    """The learner's function, eagerly or inside the compiled learning step."""
+    if not compiled:
+        return call(fn, *args, **kwargs)
     try:
-        return call(compiled, **kwargs)
-    except NotImplementedYet:
-        raise
-    except ExerciseFailed as err:
-        raise ExerciseFailed(f"{err}\n(case: {case.label}.) Your function runs eagerly but not inside the agent's "
+        return call.compiled(fn, *args, **kwargs)
+    except CompileFailed as err:
+        raise ExerciseFailed(f"{err}\n(case: {label}.) Your function runs eagerly but not inside the agent's "
                              f"compiled learning step: {_TF_ONLY}") from None
 
 
@@ -203,21 +215,11 @@ def _compare_soft(case: _SoftCase, result) -> None:
         i = int(np.flatnonzero(~np.isfinite(got))[0])
         raise ExerciseFailed(f"{where}: element [{i}] is {got[i]}, expected {expected[i]:.6g} — " + _unstable_hint(case, i, got[i])
                              + "\n" + _describe_soft_row(case, i))
-    bad = ~_close(got, expected)
-    if not bad.any():
-        return
-    i = int(np.flatnonzero(bad)[0])
-    mistake = _diagnose(_soft_wrong_answers(case), got, expected, i)
-    if not mistake and case.stability:
-        mistake = ("likely mistake: your function loses precision for large Q/α_H; compute log π with "
-                   "tf.nn.log_softmax(min Q′ / α_H, axis=-1) and π = tf.exp(log π) (no clipping, no added ε)")
-    raise ExerciseFailed(
-        f"{where}: element [{i}] is {got[i]:.6g}, expected {expected[i]:.6g}"
-        + (f" — {mistake}" if mistake else
-           " — check the formula y = r + γ·(1 − terminated)·Σ_a π(a|s′)·(min Q′(s′, a) − α_H·log π(a|s′))")
-        + _terminal_note(case.terminated, got, expected, mistake)
-        + "\n" + _describe_soft_row(case, i)
-    )
+    fallback = ("likely mistake: your function loses precision for large Q/α_H; compute log π with "
+                "tf.nn.log_softmax(min Q′ / α_H, axis=-1) and π = tf.exp(log π) (no clipping, no added ε)"
+                if case.stability else
+                "check the formula y = r + γ·(1 − terminated)·Σ_a π(a|s′)·(min Q′(s′, a) − α_H·log π(a|s′))")
+    compare_batch(where, got, expected, on_case(_SOFT_MISTAKES, case), fallback, lambda i: _describe_soft_row(case, i))
 
 
 def _soft_shape_hint(shape, batch, actions) -> str:
@@ -248,9 +250,9 @@ def _unstable_hint(case: _SoftCase, i: int, value: float) -> str:
             "log π = tf.nn.log_softmax(min Q′ / α_H, axis=-1) and π = tf.exp(log π): every term stays finite")
 
 
-def _np_soft_value(q: np.ndarray, temperature: float) -> np.ndarray:
-    """Σ_a π (q − α log π) with π = softmax(q/α), computed stably in float64: [B]."""
-    log_pi = _np_log_softmax(q / temperature)
+def _np_soft_value(q: np.ndarray, temperature: float, log_pi: np.ndarray | None = None) -> np.ndarray:
+    """Σ_a π (q − α log π) with π = softmax(q/α) (or given as ``log_pi``), computed stably in float64: [B]."""
+    log_pi = _np_log_softmax(q / temperature) if log_pi is None else log_pi
     return (np.exp(log_pi) * (q - temperature * log_pi)).sum(-1)
 
 
@@ -259,70 +261,60 @@ def _np_log_softmax(z: np.ndarray) -> np.ndarray:
     return z - np.log(np.exp(z).sum(-1, keepdims=True))
 
 
-def _soft_wrong_answers(case: _SoftCase) -> list[tuple[str, np.ndarray]]:
-    """(likely mistake, what it would give) for the usual mistakes, most specific first."""
-    r = case.rewards.astype(np.float64)
-    done = case.terminated.astype(np.float64)
-    live = 1.0 - done
-    gamma = np.broadcast_to(np.asarray(case.gamma, np.float64), r.shape)
-    alpha = float(np.float32(case.temperature))
-    q1, q2 = case.next_q_values_1.astype(np.float64), case.next_q_values_2.astype(np.float64)
-    q = np.minimum(q1, q2)
-    log_pi = _np_log_softmax(q / alpha)
-    pi = np.exp(log_pi)
-    soft = _np_soft_value(q, alpha)
-
-    def y(value):
-        return r + gamma * live * value
-
-    log_pi_plain = _np_log_softmax(q)  # softmax(Q) without the temperature
-    log_pi_times = _np_log_softmax(q * alpha)
-    log_pi_q1 = _np_log_softmax(q1 / alpha)
-    return [
-        ("used the hard max: max_a′ min Q′(s′, a′) is the DQN target (the limit α_H → 0); the soft value is the "
-         "expectation under π = softmax(min Q′/α_H) of min Q′ − α_H·log π, i.e. the max plus an entropy bonus",
-         y(q.max(-1))),
-        ("used only next_q_values_1: take the element-wise minimum of the two twins, min Q′ = "
-         "tf.minimum(next_q_values_1, next_q_values_2), before the softmax and the soft value", y(_np_soft_value(q1, alpha))),
-        ("used only next_q_values_2: take the element-wise minimum of the two twins, min Q′ = "
-         "tf.minimum(next_q_values_1, next_q_values_2)", y(_np_soft_value(q2, alpha))),
-        ("used the mean of the two twins: averaging keeps part of the maximisation bias (notebook 04) — the clipped "
-         "double-Q target uses their element-wise MINIMUM, tf.minimum(next_q_values_1, next_q_values_2)",
-         y(_np_soft_value((q1 + q2) / 2, alpha))),
-        ("used the element-wise MAXIMUM of the two twins (tf.maximum): that adds to the overestimation; the clipped "
-         "double-Q target takes the minimum, tf.minimum(next_q_values_1, next_q_values_2)",
-         y(_np_soft_value(np.maximum(q1, q2), alpha))),
-        ("took the minimum of the two soft values, min(V₁(s′), V₂(s′)); the reference takes the element-wise minimum "
-         "of the Q-values first, min Q′ = tf.minimum(next_q_values_1, next_q_values_2), then ONE softmax and one soft "
-         "value of that minimum", y(np.minimum(_np_soft_value(q1, alpha), _np_soft_value(q2, alpha)))),
-        ("forgot the −α_H·log π term: Σ_a π(a|s′)·min Q′(s′, a) is the plain expected value under π; the soft value "
-         "adds the entropy bonus, Σ_a π·(min Q′ − α_H·log π) = Σ_a π·min Q′ + α_H·H(π)", y((pi * q).sum(-1))),
-        ("sign error on the entropy term: you computed Σ_a π·(min Q′ + α_H·log π), which SUBTRACTS α_H·H(π); the "
-         "soft value adds the entropy bonus: Σ_a π·(min Q′ − α_H·log π)", y((pi * (q + alpha * log_pi)).sum(-1))),
-        ("the entropy term is missing the temperature: use −α_H·log π, not −log π",
-         y((pi * (q - log_pi)).sum(-1))),
-        ("forgot to divide by the temperature inside the softmax: π = softmax(min Q′ / α_H), not softmax(min Q′)",
-         y((np.exp(log_pi_plain) * (q - alpha * log_pi_plain)).sum(-1))),
-        ("multiplied by the temperature inside the softmax: π = softmax(min Q′ / α_H), not softmax(min Q′ · α_H)",
-         y((np.exp(log_pi_times) * (q - alpha * log_pi_times)).sum(-1))),
-        ("computed π from next_q_values_1 alone: the policy inside the target is softmax(min Q′ / α_H) of the SAME "
-         "clipped values min Q′ that it weights", y((np.exp(log_pi_q1) * (q - alpha * log_pi_q1)).sum(-1))),
-        ("forgot the factor α_H in front of the log-sum-exp: the soft maximum is α_H·logsumexp(min Q′ / α_H)",
-         y(soft / alpha)),
-        ("bootstrapped through a terminal transition: where terminated = 1 the episode has ended and the target is "
-         "just the reward; multiply the bootstrap term by (1 − terminated)", r + gamma * soft),
-        ("used terminated where (1 − terminated) belongs: you bootstrap only from terminal states",
-         r + gamma * done * soft),
-        ("forgot the discount γ in front of the soft value", r + live * soft),
-        ("discounted the reward too: y = γ·(r + …); only the bootstrap term is discounted", gamma * (r + live * soft)),
-        ("no bootstrap at all: y = r for every transition, as if every transition ended its episode. Only "
-         "terminated = 1 stops bootstrapping; a transition cut by the time limit (truncated) is stored with "
-         "terminated = 0 and MUST bootstrap from its real next state — treating truncation as termination is this "
-         "same mistake for those transitions", r),
-        ("left out the reward r", gamma * live * soft),
-        ("used a fixed γ = 0.99 instead of the gamma argument", r + 0.99 * live * soft),
-    ] + ([("used only gamma[0] for every transition: gamma is a [B] tensor; multiply element-wise",
-           r + float(gamma[0]) * live * soft)] if np.ndim(case.gamma) == 1 else [])
+#: The usual mistakes, most specific first: message, the targets it gives on a case[, the rows it concerns, their noun].
+_SOFT_MISTAKES = (
+    Mistake("used the hard max: max_a′ min Q′(s′, a′) is the DQN target (the limit α_H → 0); the soft value is the "
+            "expectation under π = softmax(min Q′/α_H) of min Q′ − α_H·log π, i.e. the max plus an entropy bonus",
+            lambda c: c.y(c.q.max(-1))),
+    Mistake("used only next_q_values_1: take the element-wise minimum of the two twins, min Q′ = "
+            "tf.minimum(next_q_values_1, next_q_values_2), before the softmax and the soft value",
+            lambda c: c.y(_np_soft_value(c.q1, c.alpha))),
+    Mistake("used only next_q_values_2: take the element-wise minimum of the two twins, min Q′ = "
+            "tf.minimum(next_q_values_1, next_q_values_2)", lambda c: c.y(_np_soft_value(c.q2, c.alpha))),
+    Mistake("used the mean of the two twins: averaging keeps part of the maximisation bias (notebook 04) — the clipped "
+            "double-Q target uses their element-wise MINIMUM, tf.minimum(next_q_values_1, next_q_values_2)",
+            lambda c: c.y(_np_soft_value((c.q1 + c.q2) / 2, c.alpha))),
+    Mistake("used the element-wise MAXIMUM of the two twins (tf.maximum): that adds to the overestimation; the clipped "
+            "double-Q target takes the minimum, tf.minimum(next_q_values_1, next_q_values_2)",
+            lambda c: c.y(_np_soft_value(np.maximum(c.q1, c.q2), c.alpha))),
+    Mistake("took the minimum of the two soft values, min(V₁(s′), V₂(s′)); the reference takes the element-wise "
+            "minimum of the Q-values first, min Q′ = tf.minimum(next_q_values_1, next_q_values_2), then ONE softmax "
+            "and one soft value of that minimum",
+            lambda c: c.y(np.minimum(_np_soft_value(c.q1, c.alpha), _np_soft_value(c.q2, c.alpha)))),
+    Mistake("forgot the −α_H·log π term: Σ_a π(a|s′)·min Q′(s′, a) is the plain expected value under π; the soft "
+            "value adds the entropy bonus, Σ_a π·(min Q′ − α_H·log π) = Σ_a π·min Q′ + α_H·H(π)",
+            lambda c: c.y((np.exp(c.log_pi) * c.q).sum(-1))),
+    Mistake("sign error on the entropy term: you computed Σ_a π·(min Q′ + α_H·log π), which SUBTRACTS α_H·H(π); the "
+            "soft value adds the entropy bonus: Σ_a π·(min Q′ − α_H·log π)",
+            lambda c: c.y(_np_soft_value(c.q, -c.alpha, c.log_pi))),
+    Mistake("the entropy term is missing the temperature: use −α_H·log π, not −log π",
+            lambda c: c.y(_np_soft_value(c.q, 1.0, c.log_pi))),
+    Mistake("forgot to divide by the temperature inside the softmax: π = softmax(min Q′ / α_H), not softmax(min Q′)",
+            lambda c: c.y(_np_soft_value(c.q, c.alpha, _np_log_softmax(c.q)))),
+    Mistake("multiplied by the temperature inside the softmax: π = softmax(min Q′ / α_H), not softmax(min Q′ · α_H)",
+            lambda c: c.y(_np_soft_value(c.q, c.alpha, _np_log_softmax(c.q * c.alpha)))),
+    Mistake("computed π from next_q_values_1 alone: the policy inside the target is softmax(min Q′ / α_H) of the "
+            "SAME clipped values min Q′ that it weights",
+            lambda c: c.y(_np_soft_value(c.q, c.alpha, _np_log_softmax(c.q1 / c.alpha)))),
+    Mistake("forgot the factor α_H in front of the log-sum-exp: the soft maximum is α_H·logsumexp(min Q′ / α_H)",
+            lambda c: c.y(c.soft / c.alpha)),
+    Mistake("bootstrapped through a terminal transition: where terminated = 1 the episode has ended and the target "
+            "is just the reward; multiply the bootstrap term by (1 − terminated)",
+            lambda c: c.y(c.soft, mask=1.0), lambda c: c.terminated, "terminal transition"),
+    Mistake("used terminated where (1 − terminated) belongs: you bootstrap only from terminal states",
+            lambda c: c.y(c.soft, mask=c.terminated), lambda c: c.terminated, "terminal transition"),
+    Mistake("forgot the discount γ in front of the soft value", lambda c: c.y(c.soft, gamma=1.0)),
+    Mistake("discounted the reward too: y = γ·(r + …); only the bootstrap term is discounted",
+            lambda c: c.g * c.y(c.soft, gamma=1.0)),
+    Mistake("no bootstrap at all: y = r for every transition, as if every transition ended its episode. Only "
+            "terminated = 1 stops bootstrapping; a transition cut by the time limit (truncated) is stored with "
+            "terminated = 0 and MUST bootstrap from its real next state — treating truncation as termination is this "
+            "same mistake for those transitions", lambda c: c.y(c.soft, mask=0.0)),
+    Mistake("left out the reward r", lambda c: c.y(c.soft, reward=0.0)),
+    Mistake("used a fixed γ = 0.99 instead of the gamma argument", lambda c: c.y(c.soft, gamma=0.99)),
+    Mistake("used only gamma[0] for every transition: gamma is a [B] tensor; multiply element-wise",
+            lambda c: c.y(c.soft, gamma=c.g[0]) if np.ndim(c.gamma) == 1 else None),
+)
 
 
 def _describe_soft_row(case: _SoftCase, i: int) -> str:
@@ -353,6 +345,16 @@ class _TemperatureCase:
     @property
     def log_policy(self) -> np.ndarray:
         return np.log(self.probs).astype(np.float32)
+
+    def __post_init__(self):  # the terms of the loss, in float64 from the float32 inputs, for the mistakes' answers
+        self.log_pi = self.log_policy.astype(np.float64)
+        self.log_alpha, self.target = float(np.float32(self.log_temperature)), float(np.float32(self.target_entropy))
+        self.entropy = -(np.exp(self.log_pi) * self.log_pi).sum(-1)   # H(π(·|s)) per state, [B]
+        self.gap = self.entropy.mean() - self.target                   # mean_s H − H̄, the right ∂L/∂log α_H
+
+    def loss(self, entropy) -> float:
+        """log α_H · (entropy − H̄), for a (wrong) entropy term."""
+        return self.log_alpha * (entropy - self.target)
 
 
 def check_temperature_loss(temperature_loss: Callable) -> None:
@@ -422,31 +424,18 @@ def _check_temperature_case(call, fn: Callable, case: _TemperatureCase) -> None:
     log_policy = tf.constant(case.log_policy)
     target = tf.constant(case.target_entropy, tf.float32) if case.target_as_tensor else float(case.target_entropy)
     ref_value, ref_grad = _reference_value_and_grad(case)
-
-    if case.compiled:
-        compiled = tf.function(lambda lt, lp, h: fn(lt, lp, h), jit_compile=True)
-        try:
-            loss = call(compiled, log_temperature, log_policy, target)
-        except NotImplementedYet:
-            raise
-        except ExerciseFailed as err:
-            raise ExerciseFailed(f"{err}\n(case: {case.label}.) Your function runs eagerly but not inside the agent's "
-                                 f"compiled learning step: {_TF_ONLY}") from None
-        value = _temperature_value(where, loss, case)
-        if not _close(value, ref_value):
-            raise ExerciseFailed(f"{where}: the loss is {value:.6g}, expected {ref_value:.6g} — "
-                                 + (_diagnose_temperature(case, value) or "check L = log α_H · mean_s(H(π(·|s)) − H̄)")
-                                 + "\n" + _describe_temperature_case(case))
-        return
-
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(log_policy)
-        loss = call(fn, log_temperature, log_policy, target)
+        loss = _run(call, fn, case.compiled, case.label, log_temperature, log_policy, target)
     value = _temperature_value(where, loss, case)
-    if not _close(value, ref_value):
+    if not close(value, ref_value):
+        found = likely_mistake(on_case(_TEMPERATURE_MISTAKES, case), value, ref_value)
         raise ExerciseFailed(f"{where}: the loss is {value:.6g}, expected {ref_value:.6g} — "
-                             + (_diagnose_temperature(case, value) or "check L = log α_H · mean_s(H(π(·|s)) − H̄)")
+                             + (f"likely mistake: {found[0].message}" if found else
+                                "check L = log α_H · mean_s(H(π(·|s)) − H̄)")
                              + "\n" + _describe_temperature_case(case))
+    if case.compiled:  # gradients are checked eagerly
+        return
     grad_temperature = tape.gradient(loss, log_temperature) if tf.is_tensor(loss) else None
     grad_policy = tape.gradient(loss, log_policy) if tf.is_tensor(loss) else None
     del tape
@@ -456,8 +445,9 @@ def _check_temperature_case(call, fn: Callable, case: _TemperatureCase) -> None:
             "expression of the variable log_temperature (no float(), .numpy() or tf.stop_gradient on it), otherwise "
             "the optimiser cannot move α_H\n" + _describe_temperature_case(case))
     grad_temperature = float(grad_temperature.numpy())
-    if not _close(grad_temperature, ref_grad):
-        hint = _diagnose_temperature_gradient(case, grad_temperature)
+    if not close(grad_temperature, ref_grad):
+        found = likely_mistake(on_case(_GRADIENT_MISTAKES, case), grad_temperature, ref_grad)
+        hint = found[0].message if found else "the loss must be linear in log α_H: L = log α_H · mean_s(H(π(·|s)) − H̄)"
         raise ExerciseFailed(f"{where}: the value is right, but ∂L/∂log α_H is {grad_temperature:.6g}, expected "
                              f"{ref_grad:.6g} (= mean_s H − H̄) — {hint}\n" + _describe_temperature_case(case))
     if grad_policy is not None and np.any(np.abs(grad_policy.numpy()) > 1e-7):
@@ -504,50 +494,13 @@ def _reference_value_and_grad(case: _TemperatureCase) -> tuple[float, float]:
     return float(loss), float(tape.gradient(loss, log_temperature))
 
 
-def _entropies(case: _TemperatureCase) -> np.ndarray:
-    log_pi = case.log_policy.astype(np.float64)
-    return -(np.exp(log_pi) * log_pi).sum(-1)
-
-
-def _temperature_wrong_answers(case: _TemperatureCase) -> list[tuple[str, float]]:
-    """(likely mistake, loss value it would give), most specific first."""
-    log_pi = case.log_policy.astype(np.float64)
-    pi = np.exp(log_pi)
-    log_alpha = float(np.float32(case.log_temperature))
-    alpha = math.exp(log_alpha)
-    target = float(np.float32(case.target_entropy))
-    entropy = _entropies(case)
-    gap = entropy.mean() - target
-    mean_h, batch, actions = entropy.mean(), *case.probs.shape
-    direction = "above" if gap > 0 else "below"
-    return [
-        (f"wrong sign: you computed log α_H · (H̄ − mean H) (or −L). Here the entropy ({mean_h:.4f}) is {direction} the "
-         f"target ({target:.4f}), so α_H should {'fall' if gap > 0 else 'rise'}; gradient descent on your loss makes it "
-         f"{'rise' if gap > 0 else 'fall'}: α_H moves AWAY from the target and the policy drifts to "
-         f"{'uniform' if gap > 0 else 'greedy'}. (Algorithm 1 line 16 of the preprint, read literally, has the same "
-         "flipped sign.) Use L = log α_H · mean_s(H(π(·|s)) − H̄)", -log_alpha * gap),
-        (_ALPHA_MESSAGE.format(alpha=alpha, log_alpha=log_alpha, gap=gap), alpha * gap),
-        ("α_H instead of log α_H AND a flipped sign; use L = log α_H · mean_s(H(π(·|s)) − H̄)", -alpha * gap),
-        (f"the entropy was summed over the BATCH instead of over the actions (reduce_sum(…, axis=0)): H(π(·|s)) = "
-         f"−Σ_a π(a|s)·log π(a|s) is a sum over the {actions} actions of ONE state (axis=-1); then average over the "
-         f"{batch} states", log_alpha * ((-(pi * log_pi).sum(0)).mean() - target)),
-        ("the entropy was summed over the batch AND the actions (tf.reduce_sum with no axis): sum −π·log π over the "
-         "actions only (axis=-1), then take the MEAN over the states", log_alpha * ((-(pi * log_pi)).sum() - target)),
-        ("summed over the batch instead of averaging: L = log α_H · MEAN_s(H(π(·|s)) − H̄) (tf.reduce_mean), so that "
-         "the step does not grow with the batch size", log_alpha * (entropy - target).sum()),
-        ("the entropy is missing its minus sign: H(π) = −Σ_a π·log π (positive); Σ_a π·log π is its negative",
-         log_alpha * (-entropy.mean() - target)),
-        ("the entropy is missing the weights π: H(π) = −Σ_a π(a|s)·log π(a|s), not −Σ_a log π(a|s)",
-         log_alpha * ((-log_pi.sum(-1)).mean() - target)),
-        ("the entropy is missing the weights π: H(π) = −Σ_a π(a|s)·log π(a|s), not −mean_a log π(a|s)",
-         log_alpha * ((-log_pi.mean(-1)).mean() - target)),
-        ("averaged −π·log π over the actions (tf.reduce_mean) instead of summing: H(π) = −Σ_a π(a|s)·log π(a|s)",
-         log_alpha * ((-(pi * log_pi).mean(-1)).mean() - target)),
-        ("added the target entropy instead of subtracting it: the gap is mean_s H − H̄",
-         log_alpha * (mean_h + target)),
-        ("forgot the target entropy H̄: the loss is log α_H · (mean_s H − H̄)", log_alpha * mean_h),
-        ("squared the gap: the dual step is linear in log α_H, L = log α_H · (mean_s H − H̄)", log_alpha * gap ** 2),
-    ]
+def _wrong_sign(c: _TemperatureCase) -> str:
+    falls = c.gap > 0
+    return (f"wrong sign: you computed log α_H · (H̄ − mean H) (or −L). Here the entropy ({c.entropy.mean():.4f}) is "
+            f"{'above' if falls else 'below'} the target ({c.target:.4f}), so α_H should {'fall' if falls else 'rise'}; "
+            f"gradient descent on your loss makes it {'rise' if falls else 'fall'}: α_H moves AWAY from the target and "
+            f"the policy drifts to {'uniform' if falls else 'greedy'}. (Algorithm 1 line 16 of the preprint, read "
+            "literally, has the same flipped sign.) Use L = log α_H · mean_s(H(π(·|s)) − H̄)")
 
 
 _ALPHA_MESSAGE = (
@@ -560,28 +513,47 @@ _ALPHA_MESSAGE = (
     "log_temperature itself, not tf.exp(log_temperature)"
 )
 
+#: The usual mistakes, most specific first: message, the loss it gives on a case.
+_TEMPERATURE_MISTAKES = (
+    Mistake(_wrong_sign, lambda c: -c.log_alpha * c.gap),
+    Mistake(lambda c: _ALPHA_MESSAGE.format(alpha=math.exp(c.log_alpha), gap=c.gap),
+            lambda c: math.exp(c.log_alpha) * c.gap),
+    Mistake("α_H instead of log α_H AND a flipped sign; use L = log α_H · mean_s(H(π(·|s)) − H̄)",
+            lambda c: -math.exp(c.log_alpha) * c.gap),
+    Mistake(lambda c: f"the entropy was summed over the BATCH instead of over the actions (reduce_sum(…, axis=0)): "
+                      f"H(π(·|s)) = −Σ_a π(a|s)·log π(a|s) is a sum over the {c.probs.shape[1]} actions of ONE state "
+                      f"(axis=-1); then average over the {c.probs.shape[0]} states",
+            lambda c: c.loss((-(np.exp(c.log_pi) * c.log_pi).sum(0)).mean())),
+    Mistake("the entropy was summed over the batch AND the actions (tf.reduce_sum with no axis): sum −π·log π over the "
+            "actions only (axis=-1), then take the MEAN over the states",
+            lambda c: c.loss((-(np.exp(c.log_pi) * c.log_pi)).sum())),
+    Mistake("summed over the batch instead of averaging: L = log α_H · MEAN_s(H(π(·|s)) − H̄) (tf.reduce_mean), so "
+            "that the step does not grow with the batch size", lambda c: c.loss(c.entropy).sum()),
+    Mistake("the entropy is missing its minus sign: H(π) = −Σ_a π·log π (positive); Σ_a π·log π is its negative",
+            lambda c: c.loss(-c.entropy.mean())),
+    Mistake("the entropy is missing the weights π: H(π) = −Σ_a π(a|s)·log π(a|s), not −Σ_a log π(a|s)",
+            lambda c: c.loss((-c.log_pi.sum(-1)).mean())),
+    Mistake("the entropy is missing the weights π: H(π) = −Σ_a π(a|s)·log π(a|s), not −mean_a log π(a|s)",
+            lambda c: c.loss((-c.log_pi.mean(-1)).mean())),
+    Mistake("averaged −π·log π over the actions (tf.reduce_mean) instead of summing: H(π) = −Σ_a π(a|s)·log π(a|s)",
+            lambda c: c.loss((-(np.exp(c.log_pi) * c.log_pi).mean(-1)).mean())),
+    Mistake("added the target entropy instead of subtracting it: the gap is mean_s H − H̄",
+            lambda c: c.log_alpha * (c.entropy.mean() + c.target)),
+    Mistake("forgot the target entropy H̄: the loss is log α_H · (mean_s H − H̄)",
+            lambda c: c.log_alpha * c.entropy.mean()),
+    Mistake("squared the gap: the dual step is linear in log α_H, L = log α_H · (mean_s H − H̄)",
+            lambda c: c.log_alpha * c.gap ** 2),
+)
 
-def _diagnose_temperature(case: _TemperatureCase, value: float) -> str:
-    _, ref_grad = _reference_value_and_grad(case)
-    reference = case.log_temperature * ref_grad
-    for msg, wrong in _temperature_wrong_answers(case):
-        if not _close(wrong, reference) and _close(value, wrong):
-            return f"likely mistake: {msg}"
-    return ""
-
-
-def _diagnose_temperature_gradient(case: _TemperatureCase, grad: float) -> str:
-    entropy = _entropies(case)
-    gap = entropy.mean() - float(np.float32(case.target_entropy))
-    if _close(grad, -gap):
-        return "the gradient has the wrong sign: gradient descent would move α_H away from the target"
-    if _close(grad, 0.0):
-        return "log_temperature receives no gradient: do not wrap it in tf.stop_gradient"
-    return "the loss must be linear in log α_H: L = log α_H · mean_s(H(π(·|s)) − H̄)"
+#: The usual mistakes in ∂L/∂log α_H of a loss with the right value: message, the gradient it gives.
+_GRADIENT_MISTAKES = (
+    Mistake("the gradient has the wrong sign: gradient descent would move α_H away from the target", lambda c: -c.gap),
+    Mistake("log_temperature receives no gradient: do not wrap it in tf.stop_gradient", 0.0),
+)
 
 
 def _describe_temperature_case(case: _TemperatureCase) -> str:
-    entropy = _entropies(case)
+    entropy = case.entropy
     gap = entropy.mean() - case.target_entropy
     alpha = math.exp(case.log_temperature)
     step = 0.1
@@ -599,39 +571,9 @@ def _describe_temperature_case(case: _TemperatureCase) -> str:
 
 
 def _as_float32_array(where: str, result, what: str) -> np.ndarray:
-    if result is None:
-        raise ExerciseFailed(f"{where}: your function returned None — did you forget the `return` statement?")
-    dtype = getattr(result, "dtype", None)
-    dtype_name = getattr(dtype, "name", str(dtype))
-    if dtype is not None and dtype_name != "float32":
-        raise ExerciseFailed(f"{where}: {what} dtype is {dtype_name}, expected float32 — keep the computation in "
-                             "float32 (no tf.float64 casts, no NumPy float64 arrays)")
-    try:
-        return np.asarray(result.numpy() if hasattr(result, "numpy") else result, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ExerciseFailed(f"{where}: expected a tensor of numbers, got {type(result).__name__}") from None
-
-
-def _close(a, b):
-    return np.isclose(a, b, atol=1e-4, rtol=1e-4)
-
-
-def _diagnose(answers, got: np.ndarray, expected: np.ndarray, i: int) -> str:
-    answers = [(msg, values) for msg, values in answers if not _close(values, expected).all()]
-    for msg, values in answers:  # the whole batch matches one mistake
-        if _close(got, values).all():
-            return f"likely mistake: {msg}"
-    for msg, values in answers:  # the first wrong element matches one mistake
-        if _close(got[i], values[i]) and not _close(values[i], expected[i]):
-            return f"likely mistake (at this element): {msg}"
-    return ""
-
-
-def _terminal_note(terminated: np.ndarray, got, expected, msg: str) -> str:
-    if "terminal" not in msg:
-        return ""
-    idx = [int(j) for j in np.flatnonzero(terminated > 0.5) if not _close(got[j], expected[j])]
-    return f" (terminal transition{'s' if len(idx) > 1 else ''} at index {', '.join(map(str, idx))})" if idx else ""
+    return returned_float32(result, where, none="your function returned None — did you forget the `return` statement?",
+                            dtype=f"{what} dtype is {{dtype}}, expected float32 — keep the computation in float32 "
+                                  "(no tf.float64 casts, no NumPy float64 arrays)")
 
 
 def _fmt(row, digits: int = 4) -> str:
