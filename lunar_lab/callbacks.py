@@ -45,6 +45,7 @@ class StepBatch:
         terminated, truncated: [N] bool, as the environments returned them.
         live: [N] bool, False for a sub-environment that was being reset by this call (its
             transition is not stored and its env step is not counted).
+        num_live: the env steps this step counts (``live.sum()``).
         cut: this step reached a checkpoint (``Config.checkpoint_interval``): every live
             sub-environment's episode ends here as a truncation (it still bootstraps).
     """
@@ -56,6 +57,7 @@ class StepBatch:
     terminated: np.ndarray
     truncated: np.ndarray
     live: np.ndarray
+    num_live: int
     cut: bool = False
 
 

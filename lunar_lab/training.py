@@ -28,6 +28,7 @@ Seams: the environments, the agent, the replay buffer and the evaluator are argu
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from collections.abc import Callable, Sequence
@@ -263,9 +264,9 @@ class _Loop:
         actions = self.agent.act(self.obs, self.rng, self.epsilon)
         next_obs, reward, terminated, truncated, _ = self.envs.step(actions)
         live = ~self.resetting
-        n_live = int(live.sum())
-        self.result.env_steps += n_live
-        step = StepBatch(self.obs, actions, reward, next_obs, terminated, truncated, live,
+        num_live = int(live.sum())
+        self.result.env_steps += num_live
+        step = StepBatch(self.obs, actions, reward, next_obs, terminated, truncated, live, num_live,
                          cut=self._due(self.next_checkpoint))
         self.obs = next_obs
         return step
@@ -275,7 +276,7 @@ class _Loop:
         live = step.live
         if self.accumulators is None:  # fast path: one vectorised write of one-step transitions
             self.buffer.add_batch(step.obs[live], step.actions[live], step.rewards[live], step.next_obs[live],
-                                  step.terminated[live], np.full(int(live.sum()), self.config.gamma, np.float32))
+                                  step.terminated[live], np.full(step.num_live, self.config.gamma, np.float32))
         else:
             truncated = step.truncated | step.cut  # a checkpoint cut ends every open window, bootstrapping
             transitions = [t for i in np.flatnonzero(live) for t in self.accumulators[i].step(
@@ -301,7 +302,7 @@ class _Loop:
         config = self.config
         if self.result.env_steps < config.learning_starts:
             return
-        self.owed_updates += int(step.live.sum()) / config.train_every
+        self.owed_updates += step.num_live / config.train_every
         while self.owed_updates >= config.updates_per_call:
             self.learner.start(self.buffer.sample(config.batch_size, num_batches=config.updates_per_call))
             self.owed_updates -= config.updates_per_call
@@ -406,8 +407,7 @@ class _Loop:
         e, wall = self.result.episodes, self.elapsed()
         episode = Episode(len(e["return"]) + 1, self.result.env_steps, float(ep_return), int(ep_length),
                           float(self.epsilon), wall, end)
-        for column, value in zip(EPISODE_COLUMNS, (episode.episode, episode.env_steps, episode.ret, episode.length,
-                                                   episode.epsilon, episode.wall_time, episode.end)):
+        for column, value in zip(EPISODE_COLUMNS, dataclasses.astuple(episode)):  # the fields in column order
             e[column].append(value)
         self._emit("on_episode_end", self.result, episode)
 
