@@ -76,11 +76,16 @@ def staging_dir(final: str | Path) -> Path:
     return path
 
 
+def _write_weights(agent, folder: Path) -> None:
+    """The online weights and config.json: what :func:`lunar_lab.runs.load_agent` reads."""
+    agent.save(folder)
+    (folder / "config.json").write_text(agent.config.to_json() + "\n")
+
+
 def save_weights_dir(agent, final: str | Path) -> Path:
     """Write the agent's online weights and config.json into ``final``, atomically (the ``best`` slot)."""
     staged = staging_dir(final)
-    agent.save(staged)
-    (staged / "config.json").write_text(agent.config.to_json() + "\n")
+    _write_weights(agent, staged)
     return replace_dir(staged, final)
 
 
@@ -95,8 +100,7 @@ def save_checkpoint(final: str | Path, agent, buffer, state: dict) -> Path:
         state: the loop's JSON-serialisable state; ``format`` is added.
     """
     staged = staging_dir(final)
-    agent.save(staged)
-    (staged / "config.json").write_text(agent.config.to_json() + "\n")
+    _write_weights(agent, staged)
     np.savez(staged / AGENT_FILE, **agent.training_state())
     np.savez(staged / REPLAY_FILE, **buffer.state_dict())
     (staged / STATE_FILE).write_text(json.dumps({"format": FORMAT_VERSION, **state}, allow_nan=False))

@@ -148,8 +148,7 @@ def config_from_args(args):
 
 def _resume_config(args):
     """The config of the stopped run ``args.resume`` (a longer total_steps with ``--steps``)."""
-    from lunar_lab.config import Config
-    from lunar_lab.runs import is_finished
+    from lunar_lab.runs import is_finished, read_config
 
     run_dir = Path(args.resume)
     given = [flag for flag, value in (("--algo", args.algo), ("--seed", args.seed), ("--set", args.overrides),
@@ -160,10 +159,7 @@ def _resume_config(args):
         raise FileNotFoundError(f"--resume needs a run directory holding config.json, got {str(run_dir)!r}")
     if is_finished(run_dir):
         raise ValueError(f"{run_dir} has finished (it has summary.json); start a new run instead")
-    try:
-        config = Config.from_dict(json.loads((run_dir / "config.json").read_text()))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{run_dir / 'config.json'} is damaged: {err}") from None
+    config = read_config(run_dir)
     return config if args.steps is None else config.replace(total_steps=args.steps), run_dir
 
 

@@ -188,6 +188,19 @@ def verify_checksums(directory: str | Path) -> None:
                              "scripts/make_pretrained.py")
 
 
+def read_config(folder: str | Path) -> Config:
+    """The :class:`Config` in ``folder/config.json`` (a run directory or a checkpoint).
+
+    Raises:
+        ValueError: the file is not valid JSON or not a valid lunar_lab config (the message says why).
+    """
+    path = Path(folder) / "config.json"
+    try:
+        return Config.from_dict(json.loads(path.read_text()))
+    except (json.JSONDecodeError, TypeError) as err:
+        raise ValueError(f"{path} is not a valid lunar_lab config: {err}") from None
+
+
 def load_agent(run: str | Path):
     """Rebuild the agent of a run directory or pretrained name, with its weights (see :func:`weights_dir`).
 
@@ -205,10 +218,6 @@ def load_agent(run: str | Path):
     path = weights_dir(run)
     if (path / "RECORD.json").is_file():
         verify_checksums(path)
-    try:
-        config = Config.from_dict(json.loads((path / "config.json").read_text()))
-    except (json.JSONDecodeError, TypeError) as err:
-        raise ValueError(f"{path / 'config.json'} is not a valid lunar_lab config: {err}") from None
-    agent = make_agent(config.replace(jit_compile=False))
+    agent = make_agent(read_config(path).replace(jit_compile=False))
     agent.load(path)
     return agent
