@@ -8,6 +8,8 @@ Every subcommand has ``--help``. Examples::
     lunar-lab evaluate runs/dqn-20261121-120000 --episodes 100
     lunar-lab evaluate dqn               # a pretrained agent, by name
     lunar-lab video dqn --out landing.mp4
+    lunar-lab sweep my_sweep.toml        # arms × seeds on all cores; rerun to continue a stopped sweep
+    lunar-lab compare sweeps/my_sweep    # IQM, 95 % intervals, P(X > Y), curves with bands
 """
 
 from __future__ import annotations
@@ -80,6 +82,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("pretrained", help="list the pretrained agents and their recorded scores")
 
+    p = sub.add_parser("sweep", help="run a grid of Config overrides × seeds (resumable)",
+                       description="Run every (arm, seed) of the sweep specification SPEC (TOML) that is not done yet, "
+                                   "in parallel, into ROOT/NAME/ARM/seed-N. Rerunning continues a stopped sweep: finished "
+                                   "runs are skipped and interrupted ones resume from their last checkpoint.")
+    p.add_argument("spec", metavar="SPEC", help="sweep specification file (TOML; see lunar_lab.sweeps.spec)")
+    p.add_argument("--root", default="sweeps", help="parent folder of sweep results (default: sweeps)")
+    p.add_argument("--workers", type=_positive_int, default=None,
+                   help="parallel runs on this machine (default: the usable cores)")
+    p.add_argument("--address", default=os.environ.get("RAY_ADDRESS") or None, metavar="HOST:PORT",
+                   help="run on the Ray cluster at HOST:PORT instead (default: $RAY_ADDRESS if set; "
+                        "needs pip install 'lunar_lab[ray]')")
+    p.add_argument("--max-runs", type=_positive_int, default=None,
+                   help="run at most this many of the remaining runs, then stop (default: all)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
     p = sub.add_parser("course", help="write the learner notebooks and open them in JupyterLab",
                        description="Write learner versions of the course notebooks (solutions replaced by "
                                    "exercises) into DIR, never overwriting a notebook you have edited, then "
@@ -93,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``lunar-lab``; returns the exit status (2: bad input, 130: interrupted)."""
     args = build_parser().parse_args(argv)
     try:
-        commands = {"train": _train, "evaluate": _evaluate, "video": _video, "pretrained": _pretrained, "course": _course}
+        commands = {"train": _train, "evaluate": _evaluate, "video": _video, "pretrained": _pretrained,
+                    "sweep": _sweep, "course": _course}
         return commands[args.command](args)
     except (ValueError, FileExistsError, FileNotFoundError) as err:
         print(f"lunar-lab {args.command}: error: {err}", file=sys.stderr)
@@ -254,6 +272,29 @@ def _pretrained(args) -> int:
         record = json.loads((PRETRAINED_DIR / name / "RECORD.json").read_text())
         print(f"{name}: {record['evaluation']}  (trained with: {record['command']})")
     return 0
+
+
+def _sweep(args) -> int:
+    from lunar_lab.sweeps.execution import run_sweep
+    from lunar_lab.sweeps.spec import load_spec
+
+    spec = load_spec(args.spec)
+    print(f"sweep {spec.name}: {len(spec.arms)} arms × {len(spec.seeds)} seeds, {spec.budget:,} env steps each "
+          f"-> {Path(args.root) / spec.name}")
+    try:
+        report = run_sweep(spec, args.root, workers=args.workers, address=args.address, max_runs=args.max_runs,
+                           progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished runs are kept and interrupted ones resume from their last checkpoint; "
+              f"continue with: lunar-lab sweep {args.spec}" + (f" --root {args.root}" if args.root != "sweeps" else ""),
+              file=sys.stderr)
+        return 130
+    print(f"{len(report.ran)} runs finished now ({report.env_steps:,} env steps in {report.wall_time:.0f} s), "
+          f"{len(report.done_before)} were done before, {len(report.failed)} failed, {len(report.remaining)} remain")
+    for (arm, seed), error in report.failed.items():
+        print(f"  failed: {arm}/seed-{seed}: {error}  (rerun the sweep to retry it)", file=sys.stderr)
+    print(f"compare them: lunar-lab compare {report.sweep_dir}")
+    return 1 if report.failed else 0
 
 
 def _course(args) -> int:
