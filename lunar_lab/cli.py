@@ -63,6 +63,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default=None, help="run directory name (default: ALGO-DATE-TIME); must not exist")
     p.add_argument("--no-video", action="store_true", help="skip the MP4 of a greedy episode")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("compare", help="which arm of a sweep is better, and how sure: IQM, intervals, P(X > Y)",
+                       description="Per arm of the sweep SWEEP: IQM, mean and median of the final held-out greedy "
+                                   "scores and the fraction of seeds solved, with 95 %% stratified-bootstrap intervals "
+                                   "(rliable), env steps to solve, and the probability of improvement over a baseline arm.")
+    p.add_argument("sweep", metavar="SWEEP",
+                   help="a sweep's folder (e.g. sweeps/NAME), or a shipped result set's name (e.g. capstone_agents)")
+    p.add_argument("--baseline", default=None, help="arm the others are compared with (default: the first)")
+    p.add_argument("--arms", default=None, help="comma-separated arms to compare (default: all)")
+    p.add_argument("--allow-missing", action="store_true",
+                   help="compute over the finished runs when some are missing or failed (they are listed)")
+    p.add_argument("--plot", default=None, metavar="PNG", help="also draw learning curves and performance profiles here")
+    p.add_argument("--table", default=None, metavar="CSV", help="also write the tidy table (one row per run × evaluation)")
+    p.add_argument("--reps", type=_positive_int, default=1000, help="bootstrap repetitions (default: 1000)")
     p.add_argument("--resume", metavar="RUN", default=None,
                    help="continue the stopped run RUN from its last checkpoint, exactly as if it had never stopped "
                         "(with --steps: a longer total_steps); no other option may change its config")
@@ -111,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         commands = {"train": _train, "evaluate": _evaluate, "video": _video, "pretrained": _pretrained,
-                    "sweep": _sweep, "course": _course}
+                    "sweep": _sweep, "compare": _compare, "course": _course}
         return commands[args.command](args)
     except (ValueError, FileExistsError, FileNotFoundError) as err:
         print(f"lunar-lab {args.command}: error: {err}", file=sys.stderr)
@@ -295,6 +309,29 @@ def _sweep(args) -> int:
         print(f"  failed: {arm}/seed-{seed}: {error}  (rerun the sweep to retry it)", file=sys.stderr)
     print(f"compare them: lunar-lab compare {report.sweep_dir}")
     return 1 if report.failed else 0
+
+
+def _compare(args) -> int:
+    from lunar_lab.sweeps.compare import compare
+
+    for option, value in (("--plot", args.plot), ("--table", args.table)):
+        if value is not None and Path(value).exists():
+            raise FileExistsError(f"{option}: {value} exists already; choose another file (nothing was written)")
+        if value is not None and not Path(value).resolve().parent.is_dir():
+            raise FileNotFoundError(f"{option}: folder {Path(value).parent} does not exist")
+    arms = None if args.arms is None else [a.strip() for a in args.arms.split(",") if a.strip()]
+    comparison = compare(args.sweep, baseline=args.baseline, arms=arms, allow_missing=args.allow_missing, reps=args.reps)
+    print(comparison.to_text())
+    if args.plot is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        comparison.plot(args.plot)
+        print(f"wrote {args.plot}")
+    if args.table is not None:
+        comparison.results.table.to_csv(args.table, index=False)
+        print(f"wrote {args.table}")
+    return 0
 
 
 def _course(args) -> int:

@@ -97,12 +97,12 @@ def parse_address(address: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def connect_ray(address: str, workers: int | None = None) -> RayCluster:
+def connect_ray(address: str, workers: int | None = None, timeout_s: float = RAY_CONNECT_TIMEOUT_S) -> RayCluster:
     """Connect to the running Ray cluster at ``address`` (never starts one, never falls back).
 
     Three checks, each bounded in time, so that a wrong address fails fast with what was tried:
     Ray is installed; a TCP connection to HOST:PORT opens within :data:`TCP_TIMEOUT_S`; a
-    separate Python process attaches to the cluster within :data:`RAY_CONNECT_TIMEOUT_S`
+    separate Python process attaches to the cluster within ``timeout_s`` seconds
     (``ray.init`` itself waits indefinitely for a port that answers but is not a Ray head).
 
     Raises:
@@ -127,10 +127,10 @@ def connect_ray(address: str, workers: int | None = None) -> RayCluster:
     probe = "import ray, sys; ray.init(address=sys.argv[1], logging_level='ERROR'); ray.shutdown()"
     try:
         subprocess.run([sys.executable, "-c", probe, address], check=True, capture_output=True,
-                       timeout=RAY_CONNECT_TIMEOUT_S)
+                       timeout=timeout_s)
     except subprocess.TimeoutExpired:
         raise ValueError(f"no Ray cluster at {address}: {host}:{port} accepts TCP connections, but Ray could not "
-                         f"attach to it within {RAY_CONNECT_TIMEOUT_S} s (is it a Ray head's GCS port, "
+                         f"attach to it within {timeout_s:g} s (is it a Ray head's GCS port, "
                          "and the same Ray version?)") from None
     except subprocess.CalledProcessError as err:
         last = (err.stderr or b"").decode(errors="replace").strip().splitlines()[-1:] or ["(no message)"]

@@ -154,7 +154,7 @@ def _run_table(run: Path, arm: str, seed: int, eval_interval: int) -> pd.DataFra
 def _from_export(path: Path) -> SweepResults:
     record = json.loads((path / RECORD_FILE).read_text())
     identity = record["identity"]
-    table = pd.read_csv(path / RESULTS_FILE)
+    table = pd.read_csv(path / RESULTS_FILE, float_precision="round_trip")
     if list(table.columns) != list(COLUMNS):
         raise ValueError(f"{path / RESULTS_FILE} has columns {list(table.columns)}, expected {list(COLUMNS)}")
     table["arm"] = table["arm"].astype(str)

@@ -22,6 +22,9 @@ Example (``sweeps/capstone.toml``)::
     label = "double_dqn"
     algo = "double_dqn"
 
+TOML has no null: a field whose value None means "off" (``max_grad_norm``: no gradient
+clipping; ``target_entropy``: the default) takes the string ``"None"``.
+
 The file is read with :mod:`tomllib` and checked whole before any run starts: every arm's
 Config is built for every seed, so a bad field fails with the file, the arm and the field
 named. Seeds are set by ``seeds`` only and the budget by ``budget`` only (not in ``[base]``
@@ -213,13 +216,19 @@ def load_spec(path: str | Path) -> SweepSpec:
     for i, arm in enumerate(arms):
         if "label" not in arm:
             raise ValueError(f"{path}: arm {i + 1} ([[arms]] number {i + 1}) has no label")
-        overrides = {k: v for k, v in arm.items() if k != "label"}
-        parsed.append(Arm(arm["label"], {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}))
-    base = {k: tuple(v) if isinstance(v, list) else v for k, v in base.items()}
+        parsed.append(Arm(arm["label"], _overrides({k: v for k, v in arm.items() if k != "label"})))
+    base = _overrides(base)
     return SweepSpec(name=data["name"], description=data.get("description", ""), seeds=data["seeds"],
                      budget=data["budget"], base=base, arms=tuple(parsed),
                      eval_episodes=evaluation.get("episodes", 100), eval_seed=evaluation.get("seed", HELD_OUT_SEED),
                      path=path)
+
+
+def _overrides(table: dict) -> dict:
+    """TOML values as Config takes them: arrays as tuples, the string "None" as None where None is allowed."""
+    nullable = {f.name for f in dataclasses.fields(Config) if "None" in str(f.type)}
+    return {k: None if (v == "None" and k in nullable) else tuple(v) if isinstance(v, list) else v
+            for k, v in table.items()}
 
 
 def _check_label(what: str, value, where: str) -> None:
