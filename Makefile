@@ -15,5 +15,10 @@ $(STAMP): pyproject.toml
 course: $(STAMP)
 	$(BIN)/lunar-lab course
 
-test: $(STAMP)
+# the tests also cover running sweeps on a Ray cluster (the optional extra lunar_lab[ray])
+$(VENV)/.ray-stamp: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[ray]"
+	touch $@
+
+test: $(STAMP) $(VENV)/.ray-stamp
 	LUNAR_LAB_QUICK=1 $(BIN)/python -m pytest -n 2 --dist loadscope

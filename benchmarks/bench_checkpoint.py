@@ -31,6 +31,7 @@ from lunar_lab.agents import make_agent
 from lunar_lab.config import Config
 from lunar_lab.envs import NUM_ACTIONS, OBS_DIM
 from lunar_lab.replay import ReplayBuffer
+from lunar_lab.provenance import cpu_kind
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -64,23 +65,13 @@ def measure(algo: str, capacity: int, repeats: int, folder: Path) -> dict:
     return {"algo": algo, "write_s": statistics.median(writes), "read_s": statistics.median(reads), "files": files}
 
 
-def cpu_name() -> str:
-    """The CPU model (Linux: /proc/cpuinfo), else what ``platform`` knows."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
-
 def markdown(rows: list[dict], capacity: int, command: str) -> str:
     """The report: one row per algorithm, then the files of the first."""
     import keras
     import tensorflow
 
     lines = [f"{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')} · "
-             f"{cpu_name()}, {platform.platform()} · Python {platform.python_version()} · "
+             f"{cpu_kind()}, {platform.platform()} · Python {platform.python_version()} · "
              f"tensorflow {tensorflow.__version__}, keras {keras.__version__}, numpy {np.__version__}",
              "", f"Command: `{command}`", "",
              f"Replay buffer full: {capacity:,} transitions. Median over the repeats; the state.json of a real run "

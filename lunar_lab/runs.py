@@ -23,6 +23,7 @@ from pathlib import Path
 from lunar_lab.agents import make_agent
 from lunar_lab.checkpoints import recover_dir
 from lunar_lab.config import Config
+from lunar_lab.provenance import cpu_kind
 from lunar_lab.training import EPISODE_COLUMNS, EVAL_COLUMNS, LATEST, TrainResult
 
 PRETRAINED_DIR = Path(__file__).parent / "pretrained"
@@ -116,6 +117,7 @@ def run_summary(result: TrainResult) -> dict:
             "numpy": numpy.__version__,
         },
         "machine": f"{platform.machine()}, {platform.system()}",
+        "cpu": cpu_kind(),  # runs are bit-reproducible only on one kind of CPU
     }
 
 

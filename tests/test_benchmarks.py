@@ -439,3 +439,23 @@ def test_readmes_show_the_committed_results(tmp_path, readme, summarize, images)
     copy.write_text(readme.read_text())
     assert report.update_readme(copy, report.summary(md) if summarize else md, images)
     assert copy.read_text() == readme.read_text()
+
+
+def test_the_sweep_benchmark_reports_one_and_two_workers(tmp_path):
+    """``benchmarks/bench_sweep.py --smoke`` runs the sweep with 1 and 2 workers and reports both."""
+    script = Path(__file__).parents[1] / "benchmarks" / "bench_sweep.py"
+    done = subprocess.run([sys.executable, str(script), "--smoke", "--out", str(tmp_path / "s.md")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in (tmp_path / "s.md").read_text().splitlines() if line.startswith("| 1 |") or line.startswith("| 2 |")]
+    assert len(rows) == 2 and rows[0].endswith("| 1.00× |")
+
+
+@pytest.mark.parametrize("field", ["seed=3", "eval_interval=5000", "eval_episodes=0", "total_steps=10"])
+def test_fields_the_benchmark_sets_itself_are_refused_by_set(field):
+    import argparse
+
+    from training_bench.cli import config_override
+
+    with pytest.raises(argparse.ArgumentTypeError, match="is set by the benchmark itself"):
+        config_override(field)

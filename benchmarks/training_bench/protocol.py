@@ -15,8 +15,9 @@ PEERS = ("classic", "sb3")
 STRAIGHTFORWARD = "lunar_lab/dqn-straightforward"
 STRAIGHTFORWARD_OVERRIDES = dict(num_envs=1, updates_per_call=1, jit_compile=False)
 REFERENCE = "lunar_lab/dqn"  # the agent whose time to solve sets the peers' budgets and the targets
-#: Config fields every lunar_lab run gets from the benchmark (runners.lunar_lab_config), not from --set.
-BENCHMARK_FIELDS = ("algo", "seed", "total_steps", "eval_interval", "stop_when_solved")
+#: Config fields every lunar_lab run gets from the benchmark (runners.lunar_lab_config), not from --set;
+#: eval_episodes too: the benchmark's own evaluations run only while it is ≥ 1 (runners.run_lunar_lab).
+BENCHMARK_FIELDS = ("algo", "seed", "total_steps", "eval_interval", "eval_episodes", "stop_when_solved")
 SOLVED_RETURN = 200.0
 SCREEN_EPISODES, FULL_EPISODES = 20, 100
 #: The library an optional peer needs, and how to install it.

@@ -12,6 +12,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+from lunar_lab.provenance import cpu_kind
 from training_bench.formatting import fmt_number, fmt_ratio
 from training_bench.protocol import BENCHMARKS, CURVE_STEPS, REFERENCE, SOLVED_RETURN, STRAIGHTFORWARD
 from training_bench.stats import curve_means
@@ -19,10 +20,8 @@ from training_bench.stats import curve_means
 
 def machine_info() -> dict:
     """CPU model, core counts, memory, OS, Python and the load average before the run."""
-    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
-    models = [line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")]
     meminfo = Path("/proc/meminfo").read_text().split() if Path("/proc/meminfo").is_file() else []
-    return dict(cpu_model=models[0] if models else platform.processor() or platform.machine(),
+    return dict(cpu_model=cpu_kind(),
                 logical_cores=os.cpu_count(),
                 usable_cores=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
                 memory_gib=round(int(meminfo[1]) / 2**20, 1) if meminfo[:1] == ["MemTotal:"] else None,

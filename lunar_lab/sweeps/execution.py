@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 import traceback
 from concurrent.futures import as_completed
@@ -98,7 +99,8 @@ def run_task(spec: SweepSpec, sweep_dir: str | Path, arm: str, seed: int) -> dic
 def execute_run(task: dict) -> dict:
     """Train and evaluate one run of a sweep (in a worker process); returns its files.
 
-    Trains ``task["config"]`` with full checkpoints in ``task["work_dir"]/checkpoints``,
+    Trains ``task["config"]`` with full checkpoints in ``task["work_dir"]/checkpoints`` (a
+    scratch folder on a cluster node that cannot create it),
     continuing from the last one if an earlier attempt left one (the result is then the same
     as an uninterrupted run's), then plays ``eval_episodes`` greedy episodes on seeds
     ``eval_seed`` onwards.
@@ -114,7 +116,10 @@ def execute_run(task: dict) -> dict:
 
     config = Config.from_dict(task["config"])
     work_dir = Path(task["work_dir"])
-    work_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        work_dir.mkdir(parents=True, exist_ok=True)
+    except OSError:  # another machine of a cluster, without the sweep's folder: work in a scratch folder
+        work_dir = Path(tempfile.mkdtemp(prefix=f"lunar-lab-{task['arm']}-seed{task['seed']}-"))
     checkpoint_dir = work_dir / _CHECKPOINTS
     resume = checkpoint_dir if (checkpoint_dir / LATEST / "state.json").is_file() else None
     result = train(config, progress=False, checkpoint_dir=checkpoint_dir, resume_from=resume)

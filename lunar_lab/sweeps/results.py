@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lunar_lab.provenance import cpu_kind
 from lunar_lab.sweeps import layout
 
 #: Columns of the tidy table. ``kind``: ``"periodic"`` (during training, ``Config.eval_episodes``
@@ -185,20 +186,10 @@ def export_results(sweep_dir: str | Path, dest: str | Path, command: str) -> Pat
         shutil.copyfile(Path(sweep_dir, layout.SPEC_TOML), dest / "spec.toml")
     summaries = [json.loads((layout.run_dir(sweep_dir, a, s) / "summary.json").read_text())
                  for a in results.arms for s in results.identity["seeds"]]
-    record = {"command": command, "date": time.strftime("%Y-%m-%d"), "cpu": cpu_name(),
+    record = {"command": command, "date": time.strftime("%Y-%m-%d"), "cpu": cpu_kind(),
               "machine": f"{platform.machine()}, {platform.system()}", "versions": summaries[0]["versions"],
               "runs": len(summaries), "training_time_s": round(sum(s["wall_time_s"] for s in summaries), 1),
               "identity": results.identity}
     layout.write_atomic(dest / RECORD_FILE, json.dumps(record, indent=2) + "\n")
     return dest
 
-
-def cpu_name() -> str:
-    """The CPU's model name (``/proc/cpuinfo`` on Linux, else :func:`platform.processor`)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
