@@ -25,6 +25,8 @@ ACTIVATIONS = ("relu", "tanh", "elu")
 #: Losses :func:`lunar_lab.losses.q_learning_loss` supports.
 LOSSES = ("huber", "mse")
 TARGET_UPDATES = ("soft", "hard")
+#: Learning-rate schedules of the Q-networks' Adam (see ``learning_rate_schedule``).
+LEARNING_RATE_SCHEDULES = ("constant", "linear")
 #: SQN's default target entropy, as a fraction of the maximum log A (a nearly greedy policy).
 DEFAULT_TARGET_ENTROPY_FRACTION = 0.15
 #: Largest seed: ``keras.utils.set_random_seed`` passes it to NumPy's global seed, which takes [0, 2**32 − 1].
@@ -35,6 +37,7 @@ BYTES_PER_TRANSITION = 2 * OBS_DIM * 4 + 4 * 4
 #: The bounds of the number fields (all finite); max_grad_norm and target_entropy, which may be None, apart.
 _INTERVALS = {
     "learning_rate": dict(low=0, low_open=True),
+    "learning_rate_end": dict(low=0, low_open=True),
     "gamma": dict(low=0, high=1, high_open=True),
     "tau": dict(low=0, high=1, low_open=True),
     "epsilon_start": dict(low=0, high=1),
@@ -64,7 +67,16 @@ class Config:
         hidden_sizes: units of each hidden layer of the Q-network MLP: a non-empty list or
             tuple of integers ≥ 1, stored as a tuple (a bare integer is refused: write ``(64,)``).
         activation: hidden-layer activation, one of :data:`ACTIVATIONS` (``"relu"``, ``"tanh"``, ``"elu"``).
-        learning_rate: Adam step size, > 0.
+        learning_rate: Adam step size α of the Q-networks, > 0 (the start value of a schedule).
+        learning_rate_schedule: ``"constant"`` (α = ``learning_rate`` throughout) or ``"linear"``
+            (:data:`LEARNING_RATE_SCHEDULES`): α falls linearly from ``learning_rate`` to
+            ``learning_rate_end`` over ``learning_rate_decay_steps`` env steps, then stays there
+            (Keras ``PolynomialDecay`` with power 1 on Adam's step count; see
+            :meth:`learning_rate_decay_gradient_steps`).
+        learning_rate_end: the floor of the linear schedule, > 0 and ≤ ``learning_rate``
+            (unused by the constant one).
+        learning_rate_decay_steps: env steps of the linear schedule, counted from the first
+            gradient step (env step ``learning_starts``), ≥ 1.
         gamma: discount factor γ, in [0, 1).
         batch_size: B, transitions per gradient step, 1 ≤ B ≤ buffer_capacity.
         buffer_capacity: replay buffer size in transitions, ≥ 1; at most the machine's
@@ -123,6 +135,9 @@ class Config:
     hidden_sizes: tuple[int, ...] = (128, 128)
     activation: str = "relu"
     learning_rate: float = 1e-3
+    learning_rate_schedule: str = "constant"
+    learning_rate_end: float = 1e-4
+    learning_rate_decay_steps: int = 300_000
     gamma: float = 0.99
     batch_size: int = 64
     buffer_capacity: int = 100_000
@@ -155,13 +170,15 @@ class Config:
             object.__setattr__(self, name, value)
 
         for name, allowed in (("algo", ALGOS), ("activation", ACTIVATIONS), ("target_update", TARGET_UPDATES),
-                              ("loss", LOSSES), ("epsilon_schedule", SCHEDULES)):
+                              ("loss", LOSSES), ("epsilon_schedule", SCHEDULES),
+                              ("learning_rate_schedule", LEARNING_RATE_SCHEDULES)):
             _choice(name, getattr(self, name), allowed)
         for name in ("learn_temperature", "stop_when_solved", "jit_compile"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         for name in ("total_steps", "num_envs", "batch_size", "buffer_capacity", "train_every",
-                     "updates_per_call", "target_update_period", "n_step", "epsilon_decay_steps"):
+                     "updates_per_call", "target_update_period", "n_step", "epsilon_decay_steps",
+                     "learning_rate_decay_steps"):
             store(name, _integer(name, getattr(self, name), low=1))
         for name in ("learning_starts", "eval_interval", "eval_episodes", "checkpoint_interval"):
             store(name, _integer(name, getattr(self, name), low=0))
@@ -180,6 +197,11 @@ class Config:
         if self.epsilon_end > self.epsilon_start:
             raise ValueError(
                 f"epsilon_end must be <= epsilon_start, got epsilon_end={self.epsilon_end!r} > epsilon_start={self.epsilon_start!r}"
+            )
+        if self.learning_rate_schedule == "linear" and self.learning_rate_end > self.learning_rate:
+            raise ValueError(
+                f"learning_rate_end must be <= learning_rate with learning_rate_schedule='linear', got "
+                f"learning_rate_end={self.learning_rate_end!r} > learning_rate={self.learning_rate!r}"
             )
         if self.batch_size > self.buffer_capacity:
             raise ValueError(
@@ -216,6 +238,23 @@ class Config:
         if not 0.0 <= self.target_entropy <= maximum:
             raise ValueError(f"target_entropy must be in [0, log A = {maximum:.4f}], got {self.target_entropy!r}")
         return float(self.target_entropy)
+
+    def learning_rate_decay_gradient_steps(self) -> int:
+        """Gradient steps of the linear learning-rate schedule: ``learning_rate_decay_steps //
+        train_every``, at least 1.
+
+        The schedule runs on Adam's step count (one per gradient step, from the first one at
+        env step ``learning_starts``), and the loop takes one gradient step per ``train_every``
+        env steps, so α reaches ``learning_rate_end`` about ``learning_starts +
+        learning_rate_decay_steps`` env steps into the run.
+
+        Example:
+            >>> Config().learning_rate_decay_gradient_steps()  # 300,000 env steps / 4
+            75000
+            >>> Config(learning_rate_decay_steps=3, train_every=4).learning_rate_decay_gradient_steps()
+            1
+        """
+        return max(1, self.learning_rate_decay_steps // self.train_every)
 
     def replace(self, **changes) -> Config:
         """A copy with some fields changed (validated again); unknown names raise ValueError.

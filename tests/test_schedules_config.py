@@ -52,6 +52,10 @@ def test_exponential_epsilon_per_episode():
     ("seed", 2**32, r"integer in \[0, 2\*\*32 - 1\]"), ("seed", -1, r"\[0, 2\*\*32 - 1\]"), ("seed", 1.0, "integer"),
     ("total_steps", 1e5, "integer >= 1"), ("num_envs", True, "integer >= 1"),
     ("checkpoint_interval", -1, "integer >= 0"), ("checkpoint_interval", 2.5, "integer >= 0"),
+    ("learning_rate_schedule", "cosine", "'constant', 'linear'"), ("learning_rate_schedule", None, "'constant', 'linear'"),
+    ("learning_rate_end", 0.0, "finite number > 0"), ("learning_rate_end", INF, "finite number > 0"),
+    ("learning_rate_end", NAN, "finite number > 0"), ("learning_rate_end", "1e-4", "finite number > 0"),
+    ("learning_rate_decay_steps", 0, "integer >= 1"), ("learning_rate_decay_steps", 1e5, "integer >= 1"),
 ])
 def test_invalid_hyperparameters_name_field_value_and_range(field, value, allowed):
     for make in (Config, Config.from_dict):  # from_dict (config.json files) gives the same message
@@ -117,6 +121,28 @@ def test_every_config_activation_builds_a_network_and_its_numpy_copy():
 def test_from_dict_needs_a_dict():
     with pytest.raises(ValueError, match=r"a Config must be given as a dict \(a JSON object\) of field: value, got list"):
         Config.from_dict([["gamma", 0.5]])
+
+
+def test_default_learning_rate_schedule_is_constant_also_for_configs_saved_before_it():
+    assert (Config().learning_rate_schedule, Config().learning_rate_end, Config().learning_rate_decay_steps) == (
+        "constant", 1e-4, 300_000)
+    saved = {k: v for k, v in Config(learning_rate=3e-5).to_dict().items() if not k.startswith("learning_rate_")}
+    assert Config.from_dict(saved).learning_rate_schedule == "constant"  # learning_rate < the default end is fine
+
+
+def test_linear_learning_rate_end_above_the_start_is_refused():
+    with pytest.raises(ValueError, match=re.escape("learning_rate_end must be <= learning_rate with "
+                                                   "learning_rate_schedule='linear', got learning_rate_end=0.002 > "
+                                                   "learning_rate=0.001")):
+        Config(learning_rate_schedule="linear", learning_rate=1e-3, learning_rate_end=2e-3)
+    flat = Config(learning_rate_schedule="linear", learning_rate=1e-3, learning_rate_end=1e-3)  # end = start: allowed
+    assert flat.learning_rate_end == flat.learning_rate
+
+
+@pytest.mark.parametrize("decay_steps, train_every, gradient_steps", [(40, 4, 10), (43, 4, 10), (3, 4, 1), (5, 1, 5)])
+def test_learning_rate_decay_is_counted_in_gradient_steps(decay_steps, train_every, gradient_steps):
+    config = Config(learning_rate_schedule="linear", learning_rate_decay_steps=decay_steps, train_every=train_every)
+    assert config.learning_rate_decay_gradient_steps() == gradient_steps
 
 
 def test_batch_larger_than_capacity():

@@ -21,6 +21,20 @@ from lunar_lab.updates import hard_update, soft_update
 BATCH_FIELDS = ("obs", "action", "reward", "next_obs", "terminated", "discount")
 
 
+def _adam_learning_rate(config: Config) -> float | keras.optimizers.schedules.LearningRateSchedule:
+    """The ``learning_rate`` argument of the Q-networks' Adam for ``config.learning_rate_schedule``.
+
+    "constant": the float ``config.learning_rate``. "linear": Keras ``PolynomialDecay`` with
+    power 1, from ``learning_rate`` to ``learning_rate_end`` over
+    :meth:`Config.learning_rate_decay_gradient_steps` gradient steps, then flat; Keras calls it
+    with the optimizer's step count (int64, the gradient steps taken) at every update.
+    """
+    if config.learning_rate_schedule == "constant":
+        return config.learning_rate
+    return keras.optimizers.schedules.PolynomialDecay(
+        config.learning_rate, config.learning_rate_decay_gradient_steps(), config.learning_rate_end, power=1.0)
+
+
 class QAgent:
     """Base of the agents: ``num_q`` online Q-networks, their target copies and one Adam.
 
@@ -35,6 +49,10 @@ class QAgent:
     Attributes:
         q_networks, target_networks: lists of Keras models [B, obs_dim] float32 → [B, A] float32.
         q_network, target_network: the first of each (the one that acts).
+        optimizer: the Q-networks' Adam; ``optimizer.learning_rate`` is the rate α of the next
+            gradient step (a scalar float32), which follows ``config.learning_rate_schedule``
+            on ``optimizer.iterations`` (saved in :meth:`training_state`, so a resumed agent
+            continues the schedule where it was).
     """
 
     weight_files: tuple[str, ...] = ("q_network.weights.h5",)
@@ -52,7 +70,8 @@ class QAgent:
         self.q_network, self.target_network = self.q_networks[0], self.target_networks[0]
         self.q_variables = [v for net in self.q_networks for v in net.trainable_variables]
         self.target_variables = [v for net in self.target_networks for v in net.trainable_variables]
-        self.optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, global_clipnorm=config.max_grad_norm)
+        self.optimizer = keras.optimizers.Adam(learning_rate=_adam_learning_rate(config),
+                                               global_clipnorm=config.max_grad_norm)
         self.optimizer.build(self.q_variables)
         self.target_update_fn = target_update_fn or (soft_update if config.target_update == "soft" else hard_update)
         self._learner_steps = tf.Variable(0, dtype=tf.int64, trainable=False, name="learner_steps")

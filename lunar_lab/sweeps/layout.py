@@ -20,6 +20,8 @@ import json
 import os
 from pathlib import Path
 
+from lunar_lab.config import Config
+
 SPEC_FILE = "spec.json"
 SPEC_TOML = "spec.toml"
 #: Default parent folder of sweep results (``lunar-lab sweep --root``).
@@ -78,7 +80,8 @@ def identity_conflicts(old: dict, new: dict) -> list[str]:
     """How the experiment ``new`` differs from ``old`` in ways that would mix two experiments.
 
     ``new`` may add arms and seeds; it may not drop any, nor change an arm's Config, the
-    budget or the final evaluation.
+    budget or the final evaluation. A Config field that ``old`` does not list (one added to
+    Config since) counts as its default, as :meth:`Config.from_dict` reads an old config.json.
 
     Example:
         >>> old = {"name": "s", "seeds": [0], "budget": 10, "evaluation": {"episodes": 5, "seed": 9},
@@ -93,11 +96,12 @@ def identity_conflicts(old: dict, new: dict) -> list[str]:
     dropped = [s for s in old.get("seeds", []) if s not in new.get("seeds", [])]
     if dropped:
         conflicts.append(f"seeds {dropped} would be dropped")
+    defaults = Config().to_dict()
     for label, config in old.get("arms", {}).items():
         if label not in new.get("arms", {}):
             conflicts.append(f"arm {label!r} would be dropped")
             continue
-        changed = sorted(set(config) | set(new["arms"][label]))
-        conflicts += [f"arm {label!r}: {key} was {config.get(key)!r}, now {new['arms'][label].get(key)!r}"
-                      for key in changed if config.get(key) != new["arms"][label].get(key)]
+        was, now = {**defaults, **config}, {**defaults, **new["arms"][label]}
+        conflicts += [f"arm {label!r}: {key} was {was.get(key)!r}, now {now.get(key)!r}"
+                      for key in sorted(set(was) | set(now)) if was.get(key) != now.get(key)]
     return conflicts
