@@ -20,6 +20,7 @@ from lunar_lab.nstep import EpisodeNStepAccumulator, NStepAccumulator
 from lunar_lab.replay import ReplayBuffer
 from lunar_lab.targets import double_dqn_targets, soft_q_targets
 from lunar_lab.training import train
+from replay_batches import random_batches
 
 OBS_DIM, NUM_ACTIONS, B = 8, 4, 16
 ROWS = np.arange(B)
@@ -34,14 +35,7 @@ def _agent(algo="dqn", jit_compile=False, **fields_and_functions):
 
 
 def _batches(num_batches, seed=0):
-    """[K, B, ...] batches as the training loop gives them: ReplayBuffer.sample from random transitions
-    (a quarter of them terminal, bootstrap discount 0.9)."""
-    rng = np.random.default_rng(seed)
-    n = 64
-    buffer = ReplayBuffer(n, OBS_DIM, seed=seed)
-    buffer.add_batch(rng.normal(size=(n, OBS_DIM)), rng.integers(0, NUM_ACTIONS, n), rng.normal(size=n),
-                     rng.normal(size=(n, OBS_DIM)), rng.random(n) < 0.25, np.full(n, 0.9))
-    return buffer.sample(B, num_batches=num_batches)
+    return random_batches(num_batches, B, seed)
 
 
 def _call(batches, k, length=1):

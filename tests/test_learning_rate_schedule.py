@@ -10,7 +10,7 @@ import pytest
 
 from lunar_lab.agents import make_agent
 from lunar_lab.config import Config
-from lunar_lab.replay import ReplayBuffer
+from replay_batches import random_batches
 
 OBS_DIM, NUM_ACTIONS, B = 8, 4, 16
 LINEAR = dict(learning_rate_schedule="linear", learning_rate=0.01, learning_rate_end=0.002,
@@ -27,13 +27,7 @@ def agent(algo="dqn", jit_compile=False, **fields):
 
 
 def batches(num_batches, seed=0):
-    """[K, B, ...] batches as the training loop gives them (ReplayBuffer.sample of random transitions)."""
-    rng = np.random.default_rng(seed)
-    n = 64
-    buffer = ReplayBuffer(n, OBS_DIM, seed=seed)
-    buffer.add_batch(rng.normal(size=(n, OBS_DIM)), rng.integers(0, NUM_ACTIONS, n), rng.normal(size=n),
-                     rng.normal(size=(n, OBS_DIM)), rng.random(n) < 0.25, np.full(n, 0.9))
-    return buffer.sample(B, num_batches=num_batches)
+    return random_batches(num_batches, B, seed)
 
 
 def rate(a):

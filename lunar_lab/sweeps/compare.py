@@ -22,8 +22,20 @@ from lunar_lab.envs import SOLVED_RETURN
 from lunar_lab.sweeps import statistics
 from lunar_lab.sweeps.results import SweepResults, load_results
 
-#: Score thresholds τ of the performance profile: returns from −200 to 300.
-PROFILE_TAUS = np.linspace(-200, 300, 51)
+#: Score thresholds τ of the performance profile: from the lowest score (rounded down to a
+#: multiple of 50, at most 0) to 300, every 5 points.
+PROFILE_STEP, PROFILE_TOP = 5.0, 300.0
+
+
+def profile_taus(scores) -> np.ndarray:
+    """The τ grid of the performance profile for these final scores.
+
+    Example:
+        >>> profile_taus([-120.0, 250.0])[[0, -1]].tolist()
+        [-150.0, 300.0]
+    """
+    low = min(0.0, np.floor(np.min(scores) / 50) * 50)
+    return np.arange(low, max(PROFILE_TOP, float(np.max(scores))) + PROFILE_STEP / 2, PROFILE_STEP)
 
 
 @dataclass
@@ -37,7 +49,7 @@ class Comparison:
         improvement: per arm other than the baseline, P(arm > baseline) with its interval
             (:func:`lunar_lab.sweeps.statistics.probability_of_improvement`).
         curves: :func:`lunar_lab.sweeps.statistics.curve_bands` of the periodic evaluations.
-        profile: :func:`lunar_lab.sweeps.statistics.performance_profile` at :data:`PROFILE_TAUS`.
+        profile: :func:`lunar_lab.sweeps.statistics.performance_profile` at :func:`profile_taus`.
     """
 
     results: SweepResults
@@ -116,7 +128,7 @@ class Comparison:
         ax_curve.set_title("learning curves, 95 % pointwise bands")
         profile = {arm: frame for arm, frame in self.profile.groupby("arm", sort=False)}
         plot_utils.plot_performance_profiles(
-            {a: f.fraction.to_numpy() for a, f in profile.items()}, PROFILE_TAUS,
+            {a: f.fraction.to_numpy() for a, f in profile.items()}, next(iter(profile.values())).tau.to_numpy(),
             performance_profile_cis={a: f[["low", "high"]].to_numpy().T for a, f in profile.items()},
             colors=colors, xlabel=r"final score $\tau$", ylabel=r"fraction of runs with score $> \tau$",
             ax=ax_profile, labelsize="medium", ticklabelsize="small")
@@ -170,4 +182,4 @@ def compare(source, *, baseline: str | None = None, arms: list[str] | None = Non
              for arm in chosen if arm != baseline]
     improvement = pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame()
     return Comparison(results, baseline, scores, improvement, statistics.curve_bands(curves, reps=reps, seed=seed),
-                      statistics.performance_profile(final, PROFILE_TAUS, reps=reps, seed=seed))
+                      statistics.performance_profile(final, profile_taus(final.score), reps=reps, seed=seed))

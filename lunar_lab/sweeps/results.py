@@ -169,7 +169,8 @@ def _from_export(path: Path) -> SweepResults:
 def export_results(sweep_dir: str | Path, dest: str | Path, command: str) -> Path:
     """Write a finished sweep's compact result set into ``dest``: ``results.csv`` (the tidy
     table), ``spec.toml`` (the spec it was run from) and ``RECORD.json`` (the command, the
-    experiment's identity, versions, CPU, date and the runs' summed training time).
+    experiment's identity, versions, CPU, date, the runs' summed training time and the
+    sweep's wall time over all its sessions).
 
     Raises:
         ValueError: the sweep has runs that are not done (a shipped set is always whole), or
@@ -189,6 +190,8 @@ def export_results(sweep_dir: str | Path, dest: str | Path, command: str) -> Pat
     record = {"command": command, "date": time.strftime("%Y-%m-%d"), "cpu": cpu_kind(),
               "machine": f"{platform.machine()}, {platform.system()}", "versions": summaries[0]["versions"],
               "runs": len(summaries), "training_time_s": round(sum(s["wall_time_s"] for s in summaries), 1),
+              "sweep_wall_time_s": round(sum(json.loads(line)["wall_time_s"] for line in
+                                             Path(sweep_dir, layout.SESSIONS_FILE).read_text().splitlines()), 1),
               "identity": results.identity}
     layout.write_atomic(dest / RECORD_FILE, json.dumps(record, indent=2) + "\n")
     return dest
