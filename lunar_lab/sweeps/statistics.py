@@ -371,10 +371,11 @@ def describe_difference(row_x: Mapping, row_y: Mapping, metric: str = "iqm") -> 
         ...      "iqm_high": 210.0}
         >>> b = {**a, "arm": "b", "iqm": 100.0, "iqm_low": 90.0, "iqm_high": 195.0}
         >>> print(describe_difference(a, b))
-        IQM return: a 200 [190, 210] vs b 100 [90, 195]: no difference detectable with 5 seeds
+        IQM return: a 200.0 [190.0, 210.0] vs b 100.0 [90.0, 195.0]: no difference detectable with 5 seeds
         per arm (95% intervals overlap)
         >>> print(describe_difference(a, {**b, "arm": "c", "n": 3, "iqm_high": 150.0}))
-        IQM return: a 200 [190, 210] vs c 100 [90, 150]: a is higher (95% intervals do not overlap)
+        IQM return: a 200.0 [190.0, 210.0] vs c 100.0 [90.0, 150.0]: a is
+        higher (95% intervals do not overlap)
     """
     if metric not in AGGREGATE_METRICS:
         raise ValueError(f"metric must be one of {AGGREGATE_METRICS}, got {metric!r}")
@@ -386,13 +387,15 @@ def describe_difference(row_x: Mapping, row_y: Mapping, metric: str = "iqm") -> 
                              f"missing {missing}")
     (x, nx, level, px, lx, hx), (y, ny, _, py, ly, hy) = ([row[key] for key in keys]
                                                           for row in (row_x, row_y))
-    summary = (f"{_METRIC_LABELS[metric]}: {x} {px:.4g} [{lx:.4g}, {hx:.4g}] vs "
-               f"{y} {py:.4g} [{ly:.4g}, {hy:.4g}]")
-    if lx <= hy and ly <= hx:
+    fmt = "{:.0%}" if metric == "fraction_solved" else "{:.1f}"
+    px, lx, hx, py, ly, hy = (fmt.format(v) for v in (px, lx, hx, py, ly, hy))
+    summary = f"{_METRIC_LABELS[metric]}: {x} {px} [{lx}, {hx}] vs {y} {py} [{ly}, {hy}]"
+    overlap = row_x[f"{metric}_low"] <= row_y[f"{metric}_high"] and row_y[f"{metric}_low"] <= row_x[f"{metric}_high"]
+    if overlap:
         seeds = f"{nx} seeds per arm" if nx == ny else f"{nx} and {ny} seeds"
         return (f"{summary}: no difference detectable with {seeds} "
                 f"({level:.0%} intervals overlap)")
-    higher = x if px > py else y
+    higher = x if row_x[metric] > row_y[metric] else y
     return f"{summary}: {higher} is higher ({level:.0%} intervals do not overlap)"
 
 
