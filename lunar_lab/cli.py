@@ -63,20 +63,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default=None, help="run directory name (default: ALGO-DATE-TIME); must not exist")
     p.add_argument("--no-video", action="store_true", help="skip the MP4 of a greedy episode")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-
-    p = sub.add_parser("compare", help="which arm of a sweep is better, and how sure: IQM, intervals, P(X > Y)",
-                       description="Per arm of the sweep SWEEP: IQM, mean and median of the final held-out greedy "
-                                   "scores and the fraction of seeds solved, with 95 %% stratified-bootstrap intervals "
-                                   "(rliable), env steps to solve, and the probability of improvement over a baseline arm.")
-    p.add_argument("sweep", metavar="SWEEP",
-                   help="a sweep's folder (e.g. sweeps/NAME), or a shipped result set's name (e.g. capstone_agents)")
-    p.add_argument("--baseline", default=None, help="arm the others are compared with (default: the first)")
-    p.add_argument("--arms", default=None, help="comma-separated arms to compare (default: all)")
-    p.add_argument("--allow-missing", action="store_true",
-                   help="compute over the finished runs when some are missing or failed (they are listed)")
-    p.add_argument("--plot", default=None, metavar="PNG", help="also draw learning curves and performance profiles here")
-    p.add_argument("--table", default=None, metavar="CSV", help="also write the tidy table (one row per run × evaluation)")
-    p.add_argument("--reps", type=_positive_int, default=1000, help="bootstrap repetitions (default: 1000)")
     p.add_argument("--resume", metavar="RUN", default=None,
                    help="continue the stopped run RUN from its last checkpoint, exactly as if it had never stopped "
                         "(with --steps: a longer total_steps); no other option may change its config")
@@ -110,6 +96,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-runs", type=_positive_int, default=None,
                    help="run at most this many of the remaining runs, then stop (default: all)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("compare", help="which arm of a sweep is better, and how sure: IQM, intervals, P(X > Y)",
+                       description="Per arm of the sweep SWEEP: IQM, mean and median of the final held-out greedy "
+                                   "scores and the fraction of seeds solved, with 95 %% stratified-bootstrap intervals "
+                                   "(rliable), env steps to solve, and the probability of improvement over a baseline arm.")
+    p.add_argument("sweep", metavar="SWEEP",
+                   help="a sweep's folder (e.g. sweeps/NAME), or a shipped result set's name (e.g. capstone_agents)")
+    p.add_argument("--baseline", default=None, help="arm the others are compared with (default: the first)")
+    p.add_argument("--arms", default=None, help="comma-separated arms to compare (default: all)")
+    p.add_argument("--allow-missing", action="store_true",
+                   help="compute over the finished runs when some are missing or failed (they are listed)")
+    p.add_argument("--plot", default=None, metavar="PNG", help="also draw learning curves and performance profiles here")
+    p.add_argument("--table", default=None, metavar="CSV", help="also write the tidy table (one row per run × evaluation)")
+    p.add_argument("--reps", type=_positive_int, default=1000, help="bootstrap repetitions (default: 1000)")
 
     p = sub.add_parser("course", help="write the learner notebooks and open them in JupyterLab",
                        description="Write learner versions of the course notebooks (solutions replaced by "
