@@ -8,5 +8,6 @@
 - :mod:`~lunar_lab.sweeps.statistics`: rliable's interval estimates on that table.
 - :mod:`~lunar_lab.sweeps.compare`: what ``lunar-lab compare`` reports.
 
-This package imports neither TensorFlow nor pandas until a function needs them.
+Importing the package imports none of its modules; ``spec`` and ``layout`` need neither TensorFlow nor
+pandas, ``results``, ``statistics`` and ``compare`` need pandas only, and a run imports TensorFlow in its worker.
 """

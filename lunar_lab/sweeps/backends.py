@@ -44,12 +44,15 @@ class LocalPool:
                                          initializer=_init_worker)
 
     def describe(self) -> str:
+        """A few words for the progress bar, e.g. ``"2 local workers"``."""
         return f"{self.workers} local worker{'s' if self.workers > 1 else ''}"
 
     def submit(self, fn, task) -> Future:
+        """Run ``fn(task)`` in a worker process; ``task`` must be picklable."""
         return self._pool.submit(fn, task)
 
     def shutdown(self, cancel: bool = False) -> None:
+        """Stop the workers: after the submitted runs finish, or at once with ``cancel`` (Ctrl-C)."""
         self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
 
 
@@ -64,15 +67,18 @@ class RayCluster:
         self._ray = ray
 
     def describe(self) -> str:
+        """A few words for the progress bar, e.g. ``"Ray cluster 10.0.0.5:6379 (16 CPUs)"``."""
         cpus = int(self._ray.cluster_resources().get("CPU", 0))
         return f"Ray cluster {self.address} ({cpus} CPUs)"
 
     def submit(self, fn, task) -> Future:
+        """Run ``fn(task)`` as a Ray task of one CPU, never retried (a failure is recorded instead)."""
         if self._remote is None:
             self._remote = self._ray.remote(num_cpus=1, max_retries=0)(fn)
         return self._remote.remote(task).future()
 
     def shutdown(self, cancel: bool = False) -> None:
+        """Disconnect from the cluster (its tasks of a cancelled sweep are abandoned)."""
         self._ray.shutdown()
 
 
