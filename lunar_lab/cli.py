@@ -196,15 +196,18 @@ def _resume_config(args):
 
 
 def _train(args) -> int:
+    from lunar_lab.engines import check_engine
     from lunar_lab.runs import new_run_dir, save_metrics, start_run
     from lunar_lab.training import TrainingInterrupted, train
 
     if args.resume is not None:
         config, run_dir = _resume_config(args)
+        check_engine(config.env_engine)
         resume_from = run_dir / "checkpoints"
         print(f"resuming {run_dir} ({config.algo}, seed {config.seed}) to {config.total_steps:,} env steps")
     else:
         config = config_from_args(args)  # validate before creating anything
+        check_engine(config.env_engine)
         run_dir, resume_from = new_run_dir(args.runs_dir, args.name, config.algo), None
         print(f"training {config.algo} for {config.total_steps:,} env steps (seed {config.seed}) -> {run_dir}")
     start_run(config, run_dir)

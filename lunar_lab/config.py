@@ -16,6 +16,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from lunar_lab.engines import ENGINES
 from lunar_lab.envs import NUM_ACTIONS, OBS_DIM
 from lunar_lab.schedules import SCHEDULES
 
@@ -63,7 +64,12 @@ class Config:
             which gymnasium and NumPy's ``default_rng`` accept beyond 2**32 too: the bound is
             NumPy's global seed, set to ``seed`` by ``keras.utils.set_random_seed``.
         total_steps: env steps to train for (a step of one sub-environment counts 1), ≥ 1.
-        num_envs: sub-environments stepped together (gymnasium ``SyncVectorEnv``), ≥ 1.
+        num_envs: sub-environments stepped together, ≥ 1.
+        env_engine: what steps them (:data:`lunar_lab.engines.ENGINES`): ``"gymnasium"``
+            (gymnasium's ``SyncVectorEnv``, the reference) or ``"envpool"`` (EnvPool's C++ batched
+            engine, Linux x86_64 with Python ≥ 3.11: about 2× the env steps per second with
+            ``num_envs=16, updates_per_call=128``; benchmarks/results/engines.md). Evaluation and
+            videos always use gymnasium.
         hidden_sizes: units of each hidden layer of the Q-network MLP: a non-empty list or
             tuple of integers ≥ 1, stored as a tuple (a bare integer is refused: write ``(64,)``).
         activation: hidden-layer activation, one of :data:`ACTIVATIONS` (``"relu"``, ``"tanh"``, ``"elu"``).
@@ -132,6 +138,7 @@ class Config:
     seed: int = 0
     total_steps: int = 300_000
     num_envs: int = 4
+    env_engine: str = "gymnasium"
     hidden_sizes: tuple[int, ...] = (128, 128)
     activation: str = "relu"
     learning_rate: float = 1e-3
@@ -171,7 +178,7 @@ class Config:
 
         for name, allowed in (("algo", ALGOS), ("activation", ACTIVATIONS), ("target_update", TARGET_UPDATES),
                               ("loss", LOSSES), ("epsilon_schedule", SCHEDULES),
-                              ("learning_rate_schedule", LEARNING_RATE_SCHEDULES)):
+                              ("learning_rate_schedule", LEARNING_RATE_SCHEDULES), ("env_engine", ENGINES)):
             _choice(name, getattr(self, name), allowed)
         for name in ("learn_temperature", "stop_when_solved", "jit_compile"):
             if not isinstance(getattr(self, name), bool):

@@ -67,7 +67,7 @@ def make_env(seed: int | None = None, render_mode: str | None = None, env_id: st
     return env
 
 
-def make_vector_env(num_envs: int, seed: int | None = None, env_id: str = ENV_ID) -> gym.vector.SyncVectorEnv:
+def make_vector_env(num_envs: int, seed: int | None = None, env_id: str = ENV_ID, engine: str = "gymnasium"):
     """Create ``num_envs`` LunarLander environments stepped together in this process.
 
     Uses Gymnasium's ``SyncVectorEnv`` in its default next-step autoreset mode: when a
@@ -80,9 +80,13 @@ def make_vector_env(num_envs: int, seed: int | None = None, env_id: str = ENV_ID
         seed: seeds every sub-environment's action space (seed + i); pass the same seed to
             the first ``reset(seed=seed)``, which seeds sub-environment i with seed + i.
         env_id: Gymnasium environment id.
+        engine: ``"gymnasium"`` (a ``SyncVectorEnv``, the reference) or ``"envpool"`` (EnvPool's
+            C++ engine, :class:`lunar_lab.engines.EnvPoolVectorEnv`: same interface, seeding and
+            autoreset; see :mod:`lunar_lab.engines`).
 
     Raises:
-        ValueError: ``num_envs`` < 1.
+        ValueError: ``num_envs`` < 1; ``engine`` unknown or not available here
+            (:func:`lunar_lab.engines.check_engine`).
 
     Example:
         >>> envs = make_vector_env(2, seed=0)
@@ -92,6 +96,11 @@ def make_vector_env(num_envs: int, seed: int | None = None, env_id: str = ENV_ID
     """
     if int(num_envs) < 1:
         raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+    from lunar_lab.engines import EnvPoolVectorEnv, check_engine
+
+    check_engine(engine)
+    if engine == "envpool":
+        return EnvPoolVectorEnv(num_envs, seed=seed, env_id=env_id)
     envs = gym.vector.SyncVectorEnv([lambda: gym.make(env_id) for _ in range(int(num_envs))])
     if seed is not None:
         envs.action_space.seed(seed)

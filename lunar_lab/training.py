@@ -195,7 +195,7 @@ def train(config: Config, *, agent=None, envs=None, replay_buffer=None,
     elif agent.config != config:
         raise ValueError("agent.config must equal config; build the agent with make_agent(config)")
     own_envs = envs is None
-    envs = make_vector_env(config.num_envs, seed=config.seed) if own_envs else envs
+    envs = make_vector_env(config.num_envs, seed=config.seed, engine=config.env_engine) if own_envs else envs
     if envs.num_envs != config.num_envs:
         raise ValueError(f"envs has {envs.num_envs} sub-environments but config.num_envs is {config.num_envs}")
     if replay_buffer is None:

@@ -5,6 +5,7 @@ ratio, median, budget and curve logic on hand-checked inputs, its runners' wirin
 No timing is asserted: timings depend on the machine and its load.
 """
 
+import importlib.util
 import json
 import math
 import os
@@ -459,3 +460,16 @@ def test_fields_the_benchmark_sets_itself_are_refused_by_set(field):
 
     with pytest.raises(argparse.ArgumentTypeError, match="is set by the benchmark itself"):
         config_override(field)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("envpool") is None, reason="envpool is not installed on this machine")
+def test_the_engine_benchmark_reports_both_paths_and_the_targets(tmp_path):
+    """``benchmarks/bench_engines.py --smoke`` measures both paths and states both targets with a verdict."""
+    script = Path(__file__).parents[1] / "benchmarks" / "bench_engines.py"
+    done = subprocess.run([sys.executable, str(script), "--smoke", "--out", str(tmp_path / "e.md")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "e.md").read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| old: gymnasium | 0 |") or line.startswith("| new: envpool | 0 |")]
+    assert len(rows) == 2
+    assert text.count("| met |") + text.count("| not met |") == 2

@@ -22,6 +22,7 @@ from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lunar_lab.engines import check_engine
 from lunar_lab.sweeps import layout
 from lunar_lab.sweeps.spec import SweepSpec
 
@@ -189,6 +190,9 @@ def run_sweep(spec: SweepSpec, root: str | Path = layout.SWEEPS_DIR, *, workers:
     for name, value in (("workers", workers), ("max_runs", max_runs)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ValueError(f"{name} must be None or an integer >= 1, got {value!r}")
+    if address is None:  # a cluster's machines check their own engine when they build the environments
+        for engine in sorted({spec.config(label, spec.seeds[0]).env_engine for label in spec.labels}):
+            check_engine(engine)
     start = time.perf_counter()
     backend = backends.connect_ray(address, workers) if address else backends.LocalPool(workers)
     where = backend.describe()
