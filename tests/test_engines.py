@@ -163,3 +163,18 @@ def test_the_engines_give_different_episodes_for_one_seed():
 
     runs = [train(Config(env_engine=e, **TINY), progress=False) for e in ("gymnasium", "envpool")]
     assert runs[0].episodes["return"][:5] != runs[1].episodes["return"][:5]
+
+
+@needs_envpool
+@pytest.mark.parametrize("name", ["dqn", "sqn"])
+def test_an_agent_trained_on_gymnasium_lands_on_envpool_alike(name):
+    """A pretrained agent (trained on gymnasium) lands on EnvPool too, and its greedy returns on
+    the two engines agree (60 episodes each: Welch t-test does not reject at 1 %)."""
+    from lunar_lab.runs import load_agent
+
+    agent = load_agent(name)
+    policy = lambda obs, rng: agent.greedy_actions(obs)  # noqa: E731
+    on_pool = random_returns("envpool", 60, seed=3_500_000, policy=policy)
+    on_gym = random_returns("gymnasium", 60, seed=3_500_000, policy=policy)
+    assert on_pool.mean() >= 200.0, f"{name} on envpool: {on_pool.mean():.1f}"
+    assert stats.ttest_ind(on_gym, on_pool, equal_var=False).pvalue > 0.01
