@@ -135,8 +135,8 @@ RESUMABLE = ["--steps", "6000", "--set", "checkpoint_interval=1500", "--set", "l
              "--set", "epsilon_decay_steps=3000", "--set", "jit_compile=false", "--quiet", "--no-video"]
 
 
-def _start(tmp_path, name):
-    process = subprocess.Popen([sys.executable, "-m", "lunar_lab.cli", "train", *RESUMABLE, "--runs-dir", str(tmp_path),
+def _start(tmp_path, name, *extra):
+    process = subprocess.Popen([sys.executable, "-m", "lunar_lab.cli", "train", *RESUMABLE, *extra, "--runs-dir", str(tmp_path),
                                 "--name", name], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     state = tmp_path / name / "checkpoints" / "latest" / "state.json"
     deadline = time.monotonic() + 120
@@ -179,7 +179,7 @@ def test_a_killed_run_resumes_bit_identical_to_an_uninterrupted_one(tmp_path, ca
 
 
 def test_ctrl_c_saves_what_is_finished_and_says_how_to_resume(tmp_path):
-    process = _start(tmp_path, "stopped")
+    process = _start(tmp_path, "stopped", "--steps", "60000")  # long enough that the signal lands mid-run
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
