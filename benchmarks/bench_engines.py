@@ -13,8 +13,9 @@ the same seeds:
   random actions (no learning), at the number of sub-environments of its training path;
 - **learning**: env steps/s of :func:`lunar_lab.training.train` between env step ``--warmup``
   (learning has started, XLA has compiled) and ``--steps``, with no periodic evaluation: the
-  old path is ``Config()`` (gymnasium, 4 sub-environments, 32 gradient steps per call), the new
-  one ``Config(env_engine="envpool", num_envs=16, updates_per_call=128)``; both take one
+  old path is the default before EnvPool, ``Config(env_engine="gymnasium", num_envs=4,
+  updates_per_call=32)``, the new one ``Config(env_engine="envpool", num_envs=16,
+  updates_per_call=128)`` (today's default where EnvPool is installed); both take one
   gradient step of batch 64 per 4 env steps (``train_every=4``).
 
 Writes ``benchmarks/results/engines.md`` (``--out``): medians, the new path's speed-up and the
@@ -43,7 +44,8 @@ from lunar_lab.training import train
 
 RESULTS = Path(__file__).parent / "results"
 #: The two training paths (Config overrides) and the engine each one steps.
-PATHS = {"old: gymnasium": dict(), "new: envpool": dict(env_engine="envpool", num_envs=16, updates_per_call=128)}
+PATHS = {"old: gymnasium": dict(env_engine="gymnasium", num_envs=4, updates_per_call=32),
+         "new: envpool": dict(env_engine="envpool", num_envs=16, updates_per_call=128)}
 
 
 class Window(Callback):

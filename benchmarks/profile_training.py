@@ -42,7 +42,7 @@ from training_bench.protocol import BENCHMARKS, STRAIGHTFORWARD_OVERRIDES
 PATHS = ("fast", "straightforward", "classic")
 #: Config changes of each lunar_lab path (the fast path is Config()'s defaults).
 OVERRIDES = {"fast": {}, "straightforward": STRAIGHTFORWARD_OVERRIDES}
-COMPONENTS = ("env stepping (gymnasium + Box2D)", "acting (Q-values, ε-greedy)", "replay: store", "replay: sample",
+COMPONENTS = ("env stepping (Box2D, in the path's engine)", "acting (Q-values, ε-greedy)", "replay: store", "replay: sample",
               "learning: main thread waiting for the learner (classic: the learning step)",
               "acting copy refresh (NumPy weights)", "other Python (loop)")
 LEARNER_BUSY = "learner thread busy (overlaps the above)"
@@ -152,7 +152,7 @@ def profile_lunar_lab(path: str, timers: Timers, window: Window) -> dict:
             timers.add(COMPONENTS[4], call.wait_seconds)
             timers.add(LEARNER_BUSY, call.compute_seconds)
 
-    envs = TimedEnvs(make_vector_env(config.num_envs, seed=config.seed))
+    envs = TimedEnvs(make_vector_env(config.num_envs, seed=config.seed, engine=config.env_engine))
     buffer = TimedBuffer(config.buffer_capacity, OBS_DIM, seed=config.seed, num_actions=NUM_ACTIONS)
     try:
         result = train(config, agent=TimedAgent(make_agent(config)), envs=envs, replay_buffer=buffer,
@@ -206,7 +206,10 @@ def worker(path: str, warmup: int, steps: int, use_cprofile: bool, out: str) -> 
 
 def markdown(reports: list[dict], command: str) -> str:
     """The report: per path, each component's share of wall time and µs per env step."""
+    from lunar_lab.config import Config
+
     load = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+    fast = Config()
     lines = ["# Where training time goes", "",
              f"`{command}` · {time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} logical cores, load average {load} "
              "(the shares matter more than the absolute times on a busy machine)", "",
@@ -231,9 +234,10 @@ def markdown(reports: list[dict], command: str) -> str:
               + " | ".join(_per_step(r["components"].get(LEARNER_BUSY), r["gradient_steps"]) for r in reports) + " |",
               "| learner: µs per gradient step, same call alone | "
               + " | ".join(_per_step(r.get("learner_alone_s"), 1) for r in reports) + " |", "",
-              "Paths: **fast** = `Config()` (4 envs, 32 gradient steps per XLA-compiled call, learner in a background "
-              "thread, NumPy acting); **straightforward** = `Config(num_envs=1, updates_per_call=1, jit_compile=False)`; "
-              "**classic** = `benchmarks/classic_loop.py` (one eager Keras call per env step, `deque` + `random.sample`, "
+              f"Paths: **fast** = `Config()` ({fast.num_envs} envs stepped by {fast.env_engine}, {fast.updates_per_call} "
+              "gradient steps per XLA-compiled call, learner in a background thread, NumPy acting); **straightforward** = "
+              f"`Config({', '.join(f'{k}={v!r}' for k, v in STRAIGHTFORWARD_OVERRIDES.items())})`; "
+              "**classic** (gymnasium) = `benchmarks/classic_loop.py` (one eager Keras call per env step, `deque` + `random.sample`, "
               "a synchronous `tf.function` learning step every 4 env steps). In the classic loop, storing (a `deque` "
               "append) is not wrapped and counts in \"other\"; its learning step runs in the main thread.", "",
               "The last two rows compare the learner's compiled call in the background thread during training with the "

@@ -14,9 +14,9 @@ import math
 import numbers
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from lunar_lab.engines import ENGINES
+from lunar_lab.engines import ENGINES, default_engine
 from lunar_lab.envs import NUM_ACTIONS, OBS_DIM
 from lunar_lab.schedules import SCHEDULES
 
@@ -35,6 +35,9 @@ MAX_SEED = 2**32 - 1
 #: Replay-buffer bytes per LunarLander transition (:class:`lunar_lab.replay.ReplayBuffer`):
 #: obs and next_obs [8] float32, action int32, reward, terminated and discount float32.
 BYTES_PER_TRANSITION = 2 * OBS_DIM * 4 + 4 * 4
+#: Fields added to Config after runs had been recorded, with the value every earlier run used: a
+#: config.json or sweep record without the field reads it as this value, not as today's default.
+VALUES_BEFORE_FIELD = {"env_engine": "gymnasium"}
 #: The bounds of the number fields (all finite); max_grad_norm and target_entropy, which may be None, apart.
 _INTERVALS = {
     "learning_rate": dict(low=0, low_open=True),
@@ -67,9 +70,11 @@ class Config:
         num_envs: sub-environments stepped together, ≥ 1.
         env_engine: what steps them (:data:`lunar_lab.engines.ENGINES`): ``"gymnasium"``
             (gymnasium's ``SyncVectorEnv``, the reference) or ``"envpool"`` (EnvPool's C++ batched
-            engine, Linux x86_64 with Python ≥ 3.11: about 2× the env steps per second with
-            ``num_envs=16, updates_per_call=128``; benchmarks/results/engines.md). Evaluation and
-            videos always use gymnasium.
+            engine, Linux x86_64 with Python ≥ 3.11: about 2× the env steps per second of the
+            gymnasium path; benchmarks/results/engines.md). The default is
+            :func:`lunar_lab.engines.default_engine`: EnvPool where it is installed, else
+            gymnasium; a config.json without the field (recorded before it existed) reads as
+            ``"gymnasium"`` (:data:`VALUES_BEFORE_FIELD`). Evaluation and videos always use gymnasium.
         hidden_sizes: units of each hidden layer of the Q-network MLP: a non-empty list or
             tuple of integers ≥ 1, stored as a tuple (a bare integer is refused: write ``(64,)``).
         activation: hidden-layer activation, one of :data:`ACTIVATIONS` (``"relu"``, ``"tanh"``, ``"elu"``).
@@ -137,8 +142,8 @@ class Config:
     algo: str = "dqn"
     seed: int = 0
     total_steps: int = 300_000
-    num_envs: int = 4
-    env_engine: str = "gymnasium"
+    num_envs: int = 16
+    env_engine: str = field(default_factory=default_engine)
     hidden_sizes: tuple[int, ...] = (128, 128)
     activation: str = "relu"
     learning_rate: float = 1e-3
@@ -150,7 +155,7 @@ class Config:
     buffer_capacity: int = 100_000
     learning_starts: int = 5_000
     train_every: int = 4
-    updates_per_call: int = 32
+    updates_per_call: int = 128
     target_update: str = "soft"
     tau: float = 0.005
     target_update_period: int = 250
@@ -288,12 +293,16 @@ class Config:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Config:
-        """Inverse of :meth:`to_dict` (e.g. a parsed ``config.json``); missing fields keep their defaults.
+        """Inverse of :meth:`to_dict` (e.g. a parsed ``config.json``); missing fields keep their
+        defaults, but a field added after runs had been recorded reads as the value those runs
+        used (:data:`VALUES_BEFORE_FIELD`: a config.json without ``env_engine`` ran on gymnasium).
 
         Raises:
             ValueError: ``d`` is not a mapping, has an unknown key, or a value :class:`Config` refuses.
 
         Example:
+            >>> Config.from_dict({"algo": "sqn"}).env_engine  # recorded before env_engine existed
+            'gymnasium'
             >>> Config.from_dict({"hidden_sizes": [32], "jit_compile": "false"})
             Traceback (most recent call last):
             ...
@@ -301,7 +310,7 @@ class Config:
         """
         if not isinstance(d, Mapping):
             raise ValueError(f"a Config must be given as a dict (a JSON object) of field: value, got {type(d).__name__} {d!r}")
-        return cls().replace(**d)
+        return cls().replace(**{**VALUES_BEFORE_FIELD, **d})
 
     def to_json(self) -> str:
         """The fields as indented JSON."""

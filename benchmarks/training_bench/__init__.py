@@ -13,11 +13,12 @@ each in a fresh subprocess so that memory and TensorFlow state are independent, 
 Agents:
 
 - ``lunar_lab/dqn``, ``lunar_lab/double_dqn``, ``lunar_lab/sqn``: ``lunar_lab.training.train``
-  with ``Config(algo=…, seed=…)`` defaults (the fast path: 4 envs, 32 gradient steps per
-  XLA-compiled call, learner in a background thread, NumPy acting).
+  with ``Config(algo=…, seed=…)`` defaults (the fast path: 16 envs stepped by EnvPool where
+  it is installed, 128 gradient steps per XLA-compiled call, learner in a background thread,
+  NumPy acting).
 - ``lunar_lab/dqn-straightforward``: the same DQN and hyperparameters run the straightforward
-  way, ``Config(num_envs=1, updates_per_call=1, jit_compile=False)``: one env, one gradient
-  step per (non-XLA) ``tf.function`` call. It shows what the fast path buys, and that it
+  way, ``Config(env_engine="gymnasium", num_envs=1, updates_per_call=1,
+  jit_compile=False)``: one gymnasium env, one gradient step per (non-XLA) ``tf.function`` call. It shows what the fast path buys, and that it
   learns the same per env step.
 - ``classic``: the Coursera lab loop (:mod:`classic_loop`).
 - ``sb3``: Stable-Baselines3 DQN with the RL Baselines3 Zoo hyperparameters for LunarLander;

@@ -10,10 +10,10 @@ BENCHMARKS = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = BENCHMARKS / "results"
 ALGOS = ("dqn", "double_dqn", "sqn")
 PEERS = ("classic", "sb3")
-#: The straightforward path of lunar_lab/dqn: same algorithm and hyperparameters, one env,
-#: one gradient step per compiled call, no XLA (what training.py allows; README.md, "Agents").
+#: The straightforward path of lunar_lab/dqn: same algorithm and hyperparameters, one gymnasium
+#: env, one gradient step per compiled call, no XLA (what training.py allows; README.md, "Agents").
 STRAIGHTFORWARD = "lunar_lab/dqn-straightforward"
-STRAIGHTFORWARD_OVERRIDES = dict(num_envs=1, updates_per_call=1, jit_compile=False)
+STRAIGHTFORWARD_OVERRIDES = dict(env_engine="gymnasium", num_envs=1, updates_per_call=1, jit_compile=False)
 REFERENCE = "lunar_lab/dqn"  # the agent whose time to solve sets the peers' budgets and the targets
 #: Config fields every lunar_lab run gets from the benchmark (runners.lunar_lab_config), not from --set;
 #: eval_episodes too: the benchmark's own evaluations run only while it is ≥ 1 (runners.run_lunar_lab).

@@ -151,7 +151,7 @@ def markdown(results: dict) -> str:
                      f"{r['stop_reason']} | {fmt_number(r['peak_rss_mib'])} |")
     lines += ["", "## Learning per env step: fast and straightforward path", "",
               f"Same DQN, same hyperparameters and replay ratio (1 gradient step of batch 64 per 4 env steps); "
-              f"`{STRAIGHTFORWARD}` = `Config(num_envs=1, updates_per_call=1, jit_compile=False)`. Mean return of the last "
+              f"`{STRAIGHTFORWARD}` = `Config(env_engine='gymnasium', num_envs=1, updates_per_call=1, jit_compile=False)`. Mean return of the last "
               "100 training episodes (ε-greedy, so below the greedy evaluations) finished by each env step; — once the "
               "run had stopped.", ""]
     if results.get("curves_png"):

@@ -20,7 +20,7 @@ import json
 import os
 from pathlib import Path
 
-from lunar_lab.config import Config
+from lunar_lab.config import VALUES_BEFORE_FIELD, Config
 
 SPEC_FILE = "spec.json"
 SPEC_TOML = "spec.toml"
@@ -81,7 +81,8 @@ def identity_conflicts(old: dict, new: dict) -> list[str]:
 
     ``new`` may add arms and seeds; it may not drop any, nor change an arm's Config, the
     budget or the final evaluation. A Config field that ``old`` does not list (one added to
-    Config since) counts as its default, as :meth:`Config.from_dict` reads an old config.json.
+    Config since) counts as its default, or as the value runs had before it existed
+    (:data:`lunar_lab.config.VALUES_BEFORE_FIELD`), as :meth:`Config.from_dict` reads an old config.json.
 
     Example:
         >>> old = {"name": "s", "seeds": [0], "budget": 10, "evaluation": {"episodes": 5, "seed": 9},
@@ -96,7 +97,7 @@ def identity_conflicts(old: dict, new: dict) -> list[str]:
     dropped = [s for s in old.get("seeds", []) if s not in new.get("seeds", [])]
     if dropped:
         conflicts.append(f"seeds {dropped} would be dropped")
-    defaults = Config().to_dict()
+    defaults = {**Config().to_dict(), **VALUES_BEFORE_FIELD}
     for label, config in old.get("arms", {}).items():
         if label not in new.get("arms", {}):
             conflicts.append(f"arm {label!r} would be dropped")
