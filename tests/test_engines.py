@@ -14,7 +14,8 @@ import pytest
 from scipy import stats
 
 from lunar_lab.config import Config
-from lunar_lab.engines import ENVPOOL_SEED_MODULUS, EnvPoolVectorEnv, engine_problem, envpool_seeds
+from lunar_lab.engines import (ENGINES, ENVPOOL_SEED_MODULUS, EnvPoolVectorEnv, engine_problem, envpool_seeds,
+                               envpool_supported)
 from lunar_lab.envs import OBS_DIM, make_vector_env
 
 HAS_ENVPOOL = importlib.util.find_spec("envpool") is not None
@@ -167,14 +168,23 @@ def test_the_engines_give_different_episodes_for_one_seed():
 
 @needs_envpool
 @pytest.mark.parametrize("name", ["dqn", "sqn"])
-def test_an_agent_trained_on_gymnasium_lands_on_envpool_alike(name):
-    """A pretrained agent (trained on gymnasium) lands on EnvPool too, and its greedy returns on
-    the two engines agree (60 episodes each: Welch t-test does not reject at 1 %)."""
+def test_a_pretrained_agent_lands_on_the_engine_it_was_not_trained_on_alike(name):
+    """A pretrained agent lands on the other engine than the one its config.json says it was
+    trained on, and its greedy returns on the two engines agree (60 episodes each: Welch t-test
+    does not reject at 1 %)."""
     from lunar_lab.runs import load_agent
 
     agent = load_agent(name)
     policy = lambda obs, rng: agent.greedy_actions(obs)  # noqa: E731
-    on_pool = random_returns("envpool", 60, seed=3_500_000, policy=policy)
-    on_gym = random_returns("gymnasium", 60, seed=3_500_000, policy=policy)
-    assert on_pool.mean() >= 200.0, f"{name} on envpool: {on_pool.mean():.1f}"
-    assert stats.ttest_ind(on_gym, on_pool, equal_var=False).pvalue > 0.01
+    returns = {engine: random_returns(engine, 60, seed=3_500_000, policy=policy) for engine in ENGINES}
+    (other,) = set(ENGINES) - {agent.config.env_engine}
+    assert returns[other].mean() >= 200.0, f"{name}, trained on {agent.config.env_engine}, on {other}: {returns[other].mean():.1f}"
+    assert stats.ttest_ind(*returns.values(), equal_var=False).pvalue > 0.01
+
+
+def test_training_defaults_to_envpool_where_it_is_installed_and_old_records_read_as_gymnasium():
+    expected = "envpool" if HAS_ENVPOOL and envpool_supported() else "gymnasium"
+    assert Config().env_engine == expected and Config().replace(seed=3).env_engine == expected
+    recorded_before_the_field = {k: v for k, v in Config().to_dict().items() if k != "env_engine"}
+    assert Config.from_dict(recorded_before_the_field).env_engine == "gymnasium"
+    assert Config.from_dict(Config(env_engine="envpool").to_dict()).env_engine == "envpool"  # recorded: kept
