@@ -16,7 +16,13 @@ the same seeds:
   old path is the default before EnvPool, ``Config(env_engine="gymnasium", num_envs=4,
   updates_per_call=32)``, the new one ``Config(env_engine="envpool", num_envs=16,
   updates_per_call=128)`` (today's default where EnvPool is installed); both take one
-  gradient step of batch 64 per 4 env steps (``train_every=4``).
+  gradient step of batch 64 per 4 env steps (``train_every=4``);
+- **learner alone**: gradient steps/s of the path's compiled learning call (``updates_per_call``
+  steps of batch 64, the agent's ``learn_steps``) on batches sampled from a replay buffer of
+  random transitions, with no environment stepping: the learner's arithmetic. Times
+  ``train_every`` it is the most env steps/s a path can learn at on this CPU, whatever the
+  engine; the report gives the floating-point operations of a gradient step and the rate
+  reached (:func:`gradient_step_flops`).
 
 Writes ``benchmarks/results/engines.md`` (``--out``): medians, the new path's speed-up and the
 share of its engine's own random-action rate it keeps while learning, with command, versions,
@@ -43,6 +49,8 @@ from lunar_lab.provenance import cpu_kind
 from lunar_lab.training import train
 
 RESULTS = Path(__file__).parent / "results"
+#: Config changes of a --smoke run (a tiny network, learning from the start).
+SMOKE = dict(hidden_sizes=(16,), learning_starts=200, buffer_capacity=5_000)
 #: The two training paths (Config overrides) and the engine each one steps.
 PATHS = {"old: gymnasium": dict(env_engine="gymnasium", num_envs=4, updates_per_call=32),
          "new: envpool": dict(env_engine="envpool", num_envs=16, updates_per_call=128)}
@@ -82,11 +90,49 @@ def random_rate(overrides: dict, steps: int, seed: int) -> float:
 
 def learning_rate(overrides: dict, steps: int, warmup: int, seed: int, smoke: bool) -> tuple[float, float]:
     """(env steps/s, gradient steps/s) of training on the path between ``warmup`` and ``steps``."""
-    extra = dict(hidden_sizes=(16,), learning_starts=200, buffer_capacity=5_000) if smoke else {}
-    config = Config(**{**overrides, **extra}, seed=seed, total_steps=steps, eval_interval=0, eval_episodes=0)
+    config = Config(**{**overrides, **(SMOKE if smoke else {})}, seed=seed, total_steps=steps, eval_interval=0, eval_episodes=0)
     window = Window(warmup)
     train(config, callbacks=[window], progress=False)
     return window.rate, window.gradient_rate
+
+
+def gradient_step_flops(config: Config, obs_dim: int = 8, num_actions: int = 4) -> int:
+    """Floating-point operations of one DQN gradient step of the MLP, counting multiply-adds as 2.
+
+    The layer widths d = (obs_dim, *hidden_sizes, num_actions) give Σ d_i·d_(i+1) multiply-adds
+    per sample for one forward pass. A gradient step runs the online network forward on s, the
+    target network forward on s′, and the online network backward (about twice a forward: the
+    weight and the input gradients), 4 forward passes in all on B = ``batch_size`` samples; the
+    Adam update and Polyak averaging (a few operations per weight) are left out.
+
+    Example:
+        >>> gradient_step_flops(Config(hidden_sizes=(128, 128), batch_size=64))  # 2 · 4 · 64 · 17,920
+        9175040
+    """
+    widths = (obs_dim, *config.hidden_sizes, num_actions)
+    multiply_adds = sum(a * b for a, b in zip(widths, widths[1:]))
+    return 2 * 4 * config.batch_size * multiply_adds
+
+
+def learner_rate(overrides: dict, calls: int, seed: int, smoke: bool) -> float:
+    """Gradient steps/s of the path's compiled learning call alone, after one call that compiles it."""
+    from lunar_lab.agents import make_agent
+    from lunar_lab.envs import NUM_ACTIONS, OBS_DIM
+    from lunar_lab.replay import ReplayBuffer
+
+    config = Config(**{**overrides, **(SMOKE if smoke else {})}, seed=seed)
+    rng = np.random.default_rng(seed)
+    n = 10_000
+    buffer = ReplayBuffer(n, OBS_DIM, seed=seed, num_actions=NUM_ACTIONS)
+    buffer.add_batch(rng.normal(size=(n, OBS_DIM)).astype(np.float32), rng.integers(0, NUM_ACTIONS, n),
+                     rng.normal(size=n), rng.normal(size=(n, OBS_DIM)).astype(np.float32), rng.random(n) < 0.01)
+    agent = make_agent(config)
+    agent.learn_steps(buffer.sample(config.batch_size, num_batches=config.updates_per_call))
+    batches = [buffer.sample(config.batch_size, num_batches=config.updates_per_call) for _ in range(calls)]
+    start = time.perf_counter()
+    for batch in batches:
+        agent.learn_steps(batch)
+    return calls * config.updates_per_call / (time.perf_counter() - start)
 
 
 def markdown(rows: list[dict], command: str, settings: dict) -> str:
@@ -109,14 +155,27 @@ def markdown(rows: list[dict], command: str, settings: dict) -> str:
              f"Seeds {settings['seeds']}, old and new path alternating. Random actions: {settings['random_steps']:,} "
              f"env steps per measurement. Learning: env steps {settings['warmup']:,} to {settings['steps']:,} of "
              "`train()` (after learning started and XLA compiled), no periodic evaluation, one gradient step of batch "
-             "64 per 4 env steps on both paths. Medians over seeds.", "",
+             f"64 per 4 env steps on both paths. Learner alone: {settings['learner_calls']} compiled calls. "
+             "Medians over seeds.", "",
              "| path | Config | random actions: env steps/s | learning: env steps/s | learning: gradient steps/s | "
-             "learning ÷ random actions |", "|---|---|--:|--:|--:|--:|"]
+             "learning ÷ random actions | learner alone: gradient steps/s | its ceiling: env steps/s | "
+             "learning ÷ ceiling |", "|---|---|--:|--:|--:|--:|--:|--:|--:|"]
     for path, overrides in PATHS.items():
         config = Config(**overrides)
+        ceiling = median(path, "alone") * config.train_every
         lines.append(f"| {path} | `{config.env_engine}`, num_envs={config.num_envs}, updates_per_call="
                      f"{config.updates_per_call} | {median(path, 'random'):,.0f} | {median(path, 'learning'):,.0f} | "
-                     f"{median(path, 'gradient'):,.0f} | {median(path, 'learning') / median(path, 'random'):.0%} |")
+                     f"{median(path, 'gradient'):,.0f} | {median(path, 'learning') / median(path, 'random'):.0%} | "
+                     f"{median(path, 'alone'):,.0f} | {ceiling:,.0f} | {median(path, 'learning') / ceiling:.0%} |")
+    config = Config(**PATHS[new])
+    flops = gradient_step_flops(config)
+    lines += ["", f"**The learner's arithmetic.** A gradient step of the {'×'.join(map(str, config.hidden_sizes))} "
+              f"Q-network on a batch of {config.batch_size} is about {flops / 1e6:.1f} MFLOP (`gradient_step_flops`); "
+              f"alone, the new path's learner runs {median(new, 'alone'):,.0f} of them per second, "
+              f"{flops * median(new, 'alone') / 1e9:.0f} GFLOP/s on one of the {os.cpu_count()} cores. At one gradient "
+              f"step per {config.train_every} env steps that caps learning at {median(new, 'alone') * config.train_every:,.0f} "
+              f"env steps/s on this CPU, {median(new, 'alone') * config.train_every / median(new, 'random'):.0%} of the "
+              "engine's random-action rate, before the engine itself takes any time."]
     lines += ["", "| target | measured | verdict |", "|---|--:|---|"]
     speedup = median(new, "learning") / median(old, "learning")
     share = median(new, "learning") / median(new, "random")
@@ -124,10 +183,10 @@ def markdown(rows: list[dict], command: str, settings: dict) -> str:
                  f"{'met' if speedup >= 2 else 'not met'} |")
     lines.append(f"| new path: ≥ 70 % of its engine's random-action rate while learning | {share:.0%} | "
                  f"{'met' if share >= 0.7 else 'not met'} |")
-    lines += ["", "Per measurement:", "", "| path | seed | random actions | learning | gradient steps/s |",
-              "|---|--:|--:|--:|--:|"]
-    lines += [f"| {r['path']} | {r['seed']} | {r['random']:,.0f} | {r['learning']:,.0f} | {r['gradient']:,.0f} |"
-              for r in rows]
+    lines += ["", "Per measurement:", "", "| path | seed | random actions | learning | gradient steps/s | "
+              "learner alone |", "|---|--:|--:|--:|--:|--:|"]
+    lines += [f"| {r['path']} | {r['seed']} | {r['random']:,.0f} | {r['learning']:,.0f} | {r['gradient']:,.0f} | "
+              f"{r['alone']:,.0f} |" for r in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -141,14 +200,17 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS / "engines.md", help="report file")
     args = parser.parse_args(argv)
     settings = dict(seeds=args.seeds[:1] if args.smoke else args.seeds, steps=2_000 if args.smoke else args.steps,
-                    warmup=1_000 if args.smoke else args.warmup, random_steps=2_000 if args.smoke else 50_000)
+                    warmup=1_000 if args.smoke else args.warmup, random_steps=2_000 if args.smoke else 50_000,
+                    learner_calls=2 if args.smoke else 40)
     rows = []
     for seed in settings["seeds"]:
         for path, overrides in PATHS.items():
             random = random_rate(overrides, settings["random_steps"], seed)
             learning, gradient = learning_rate(overrides, settings["steps"], settings["warmup"], seed, args.smoke)
-            rows.append(dict(path=path, seed=seed, random=random, learning=learning, gradient=gradient))
-            print(f"{path} seed {seed}: random {random:,.0f}, learning {learning:,.0f} env steps/s", flush=True)
+            alone = learner_rate(overrides, settings["learner_calls"], seed, args.smoke)
+            rows.append(dict(path=path, seed=seed, random=random, learning=learning, gradient=gradient, alone=alone))
+            print(f"{path} seed {seed}: random {random:,.0f}, learning {learning:,.0f} env steps/s, "
+                  f"learner alone {alone:,.0f} gradient steps/s", flush=True)
     command = "python benchmarks/bench_engines.py" + "".join(f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
     report = markdown(rows, command, settings)
     args.out.write_text(report)

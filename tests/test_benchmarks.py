@@ -475,4 +475,8 @@ def test_the_engine_benchmark_reports_both_paths_and_the_targets(tmp_path):
     text = (tmp_path / "e.md").read_text()
     rows = [line for line in text.splitlines() if line.startswith("| old: gymnasium | 0 |") or line.startswith("| new: envpool | 0 |")]
     assert len(rows) == 2
+    for row in rows:  # path, seed, then random actions, learning, gradient steps/s, learner alone: all measured
+        cells = row.strip("| ").split(" | ")
+        assert len(cells) == 6 and all(float(cell.replace(",", "")) > 0 for cell in cells[2:]), row
     assert text.count("| met |") + text.count("| not met |") == 2
+    assert "**The learner's arithmetic.**" in text and "MFLOP" in text and "GFLOP/s" in text
