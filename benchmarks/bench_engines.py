@@ -172,7 +172,7 @@ def markdown(rows: list[dict], command: str, settings: dict) -> str:
     lines += ["", f"**The learner's arithmetic.** A gradient step of the {'×'.join(map(str, config.hidden_sizes))} "
               f"Q-network on a batch of {config.batch_size} is about {flops / 1e6:.1f} MFLOP (`gradient_step_flops`); "
               f"alone, the new path's learner runs {median(new, 'alone'):,.0f} of them per second, "
-              f"{flops * median(new, 'alone') / 1e9:.0f} GFLOP/s on one of the {os.cpu_count()} cores. At one gradient "
+              f"{flops * median(new, 'alone') / 1e9:.0f} GFLOP/s with the machine to itself. At one gradient "
               f"step per {config.train_every} env steps that caps learning at {median(new, 'alone') * config.train_every:,.0f} "
               f"env steps/s on this CPU, {median(new, 'alone') * config.train_every / median(new, 'random'):.0%} of the "
               "engine's random-action rate, before the engine itself takes any time."]
