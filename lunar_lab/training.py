@@ -493,5 +493,5 @@ def _check_resumable(config: Config, state: dict, path: Path) -> None:
         changes = ", ".join(f"{name}: {saved.to_dict()[name]!r} in the checkpoint, {config.to_dict()[name]!r} now"
                             for name in differ)
         raise ValueError(f"cannot resume {path} with another config ({changes}); only a larger total_steps is allowed")
-    if config.total_steps < state["env_steps"]:
+    if config.total_steps < min(state["env_steps"], saved.total_steps):  # the last vector step may overshoot total_steps
         raise ValueError(f"total_steps={config.total_steps} is below the checkpoint's {state['env_steps']} env steps")

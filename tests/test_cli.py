@@ -135,8 +135,15 @@ RESUMABLE = ["--steps", "6000", "--set", "checkpoint_interval=1500", "--set", "l
              "--set", "epsilon_decay_steps=3000", "--set", "jit_compile=false", "--quiet", "--no-video"]
 
 
+#: ``lunar-lab`` as a terminal runs it, with Ctrl-C raising KeyboardInterrupt: a process started in the
+#: background by a non-interactive shell (``cmd &``, as CI may be) ignores SIGINT and its children inherit
+#: that, so the child restores Python's handler itself.
+CLI_AS_IN_A_TERMINAL = [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                        "from lunar_lab.cli import main; sys.exit(main())"]
+
+
 def _start(tmp_path, name, *extra):
-    process = subprocess.Popen([sys.executable, "-m", "lunar_lab.cli", "train", *RESUMABLE, *extra, "--runs-dir", str(tmp_path),
+    process = subprocess.Popen([*CLI_AS_IN_A_TERMINAL, "train", *RESUMABLE, *extra, "--runs-dir", str(tmp_path),
                                 "--name", name], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     state = tmp_path / name / "checkpoints" / "latest" / "state.json"
     deadline = time.monotonic() + 120

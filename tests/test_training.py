@@ -272,6 +272,19 @@ def test_checkpoints_cut_every_episode_and_are_written_whole(tmp_path):
                                            if s <= state["env_steps"]]
 
 
+def test_a_run_killed_after_its_last_checkpoint_resumes_to_the_same_end(tmp_path):
+    """3 envs never hit total_steps=3000 exactly: the last vector step ends at 3002, past total_steps, and the
+    last checkpoint (due at 3000) is written there. A kill before the run's end leaves that checkpoint; resuming
+    it with the same config takes no more env steps and ends as the uninterrupted run did."""
+    config = Config(seed=1, **{**CKPT, "num_envs": 3})
+    whole = train(config, progress=False, checkpoint_dir=tmp_path / "whole")
+    assert whole.env_steps == 3002
+    state = json.loads((tmp_path / "whole" / "latest" / "state.json").read_text())
+    assert state["env_steps"] == 3002 > config.total_steps  # what a kill after the last checkpoint leaves
+    resumed = train(config, progress=False, resume_from=tmp_path / "whole")
+    assert resumed.env_steps == whole.env_steps and comparable(resumed) == comparable(whole)
+
+
 def test_resume_refuses_another_config_and_a_missing_checkpoint(tmp_path):
     config = Config(seed=0, **{**CKPT, "total_steps": 1200})
     train(config, progress=False, checkpoint_dir=tmp_path)
