@@ -44,7 +44,7 @@ import numpy as np
 
 from lunar_lab.callbacks import Callback
 from lunar_lab.config import Config
-from lunar_lab.envs import make_vector_env
+from lunar_lab.envs import NUM_ACTIONS, OBS_DIM, make_vector_env
 from lunar_lab.provenance import cpu_kind
 from lunar_lab.training import train
 
@@ -96,8 +96,9 @@ def learning_rate(overrides: dict, steps: int, warmup: int, seed: int, smoke: bo
     return window.rate, window.gradient_rate
 
 
-def gradient_step_flops(config: Config, obs_dim: int = 8, num_actions: int = 4) -> int:
-    """Floating-point operations of one DQN gradient step of the MLP, counting multiply-adds as 2.
+def gradient_step_flops(config: Config, obs_dim: int = OBS_DIM, num_actions: int = NUM_ACTIONS) -> int:
+    """Floating-point operations (FLOP, an int) of one DQN gradient step of the MLP, counting a
+    multiply-add as 2.
 
     The layer widths d = (obs_dim, *hidden_sizes, num_actions) give Σ d_i·d_(i+1) multiply-adds
     per sample for one forward pass. A gradient step runs the online network forward on s, the
@@ -117,7 +118,6 @@ def gradient_step_flops(config: Config, obs_dim: int = 8, num_actions: int = 4) 
 def learner_rate(overrides: dict, calls: int, seed: int, smoke: bool) -> float:
     """Gradient steps/s of the path's compiled learning call alone, after one call that compiles it."""
     from lunar_lab.agents import make_agent
-    from lunar_lab.envs import NUM_ACTIONS, OBS_DIM
     from lunar_lab.replay import ReplayBuffer
 
     config = Config(**{**overrides, **(SMOKE if smoke else {})}, seed=seed)
