@@ -128,6 +128,17 @@ def test_a_sweep_runs_every_arm_and_seed_once_and_resumes_where_it_stopped(tmp_p
     run = layout.run_dir(first.sweep_dir, "mse", 1)
     returns = [float(r["return"]) for r in csv.DictReader((run / layout.FINAL_EVALUATION_FILE).open())]
     assert scores.set_index(["arm", "seed"]).loc[("mse", 1), "score"] == pytest.approx(sum(returns) / 3)
+    # the best checkpoint is scored on the same held-out seeds, and dated by its periodic evaluation
+    best = results.best_scores().set_index(["arm", "seed"])
+    assert len(best) == 4
+    for arm, seed in spec.runs():
+        run = layout.run_dir(first.sweep_dir, arm, seed)
+        held_out = list(csv.DictReader((run / layout.BEST_EVALUATION_FILE).open()))
+        assert [int(r["seed"]) for r in held_out] == [7000, 7001, 7002]
+        assert best.loc[(arm, seed), "score"] == pytest.approx(sum(float(r["return"]) for r in held_out) / 3)
+        evaluations = list(csv.DictReader((run / "evaluations.csv").open()))
+        top = max(evaluations, key=lambda r: float(r["mean"]))  # max keeps the first of equal means
+        assert best.loc[(arm, seed), "env_steps"] == int(top["env_steps"])
 
 
 def test_a_run_killed_mid_training_resumes_exactly(tmp_path):
@@ -277,7 +288,7 @@ def test_compare_reports_intervals_and_improvement_from_the_cli(finished_sweep, 
     assert "stratified-bootstrap interval" in out and "P(X > huber)" in out and "mse vs huber:" in out
     assert plot.stat().st_size > 10_000
     rows = list(csv.DictReader(table.open()))
-    assert len(rows) == 2 * 2 * 3 and {r["kind"] for r in rows} == {"periodic", "final"}  # 2 periodic + final per run
+    assert len(rows) == 2 * 2 * 4 and {r["kind"] for r in rows} == {"periodic", "final", "best"}  # 2 periodic, final, best
     assert main(["compare", str(finished_sweep), "--plot", str(plot)]) == 2  # never overwritten
     assert "exists already" in capsys.readouterr().err
 

@@ -28,6 +28,8 @@ from lunar_lab.sweeps.spec import SweepSpec
 
 #: Files of a finished run that a worker sends back (its checkpoints stay behind).
 _CHECKPOINTS = "checkpoints"
+#: The subfolder of ``train(checkpoint_dir=...)`` holding the weights of the best periodic evaluation.
+_BEST = "best"
 
 
 @dataclass
@@ -104,15 +106,18 @@ def execute_run(task: dict) -> dict:
     scratch folder on a cluster node that cannot create it),
     continuing from the last one if an earlier attempt left one (the result is then the same
     as an uninterrupted run's), then plays ``eval_episodes`` greedy episodes on seeds
-    ``eval_seed`` onwards.
+    ``eval_seed`` onwards with the final weights and, if the run evaluated periodically, with
+    its ``best`` checkpoint (the weights of its best periodic evaluation: the selection rule of
+    the notebooks' promises), on the same seeds.
 
     Returns:
         ``{"files": {relative path: bytes}, "env_steps": int}``: the run directory's files
-        (config.json, weights, episodes.csv, evaluations.csv, final_evaluation.csv, summary.json).
+        (config.json, weights, episodes.csv, evaluations.csv, final_evaluation.csv,
+        best_evaluation.csv if there is a best checkpoint, summary.json).
     """
     from lunar_lab.config import Config
     from lunar_lab.evaluation import evaluate
-    from lunar_lab.runs import save_run
+    from lunar_lab.runs import load_agent, save_run
     from lunar_lab.training import LATEST, train
 
     config = Config.from_dict(task["config"])
@@ -124,11 +129,15 @@ def execute_run(task: dict) -> dict:
     checkpoint_dir = work_dir / _CHECKPOINTS
     resume = checkpoint_dir if (checkpoint_dir / LATEST / "state.json").is_file() else None
     result = train(config, progress=False, checkpoint_dir=checkpoint_dir, resume_from=resume)
-    final = evaluate(result.agent.greedy_actions, episodes=task["eval_episodes"], seed=task["eval_seed"])
     save_run(result, work_dir)
-    rows = "".join(f"{s},{r!r},{n}\n" for s, r, n in zip(final.seeds.tolist(), final.returns.tolist(),
-                                                       final.lengths.tolist()))
-    (work_dir / layout.FINAL_EVALUATION_FILE).write_text("seed,return,length\n" + rows)
+    policies = {layout.FINAL_EVALUATION_FILE: result.agent}
+    if (checkpoint_dir / _BEST / "config.json").is_file():  # a run with periodic evaluations kept its best
+        policies[layout.BEST_EVALUATION_FILE] = load_agent(checkpoint_dir / _BEST)
+    for name, agent in policies.items():
+        held_out = evaluate(agent.greedy_actions, episodes=task["eval_episodes"], seed=task["eval_seed"])
+        rows = "".join(f"{s},{r!r},{n}\n" for s, r, n in zip(held_out.seeds.tolist(), held_out.returns.tolist(),
+                                                           held_out.lengths.tolist()))
+        (work_dir / name).write_text("seed,return,length\n" + rows)
     files = {p.name: p.read_bytes() for p in work_dir.iterdir() if p.is_file() and not p.name.startswith(".")}
     return {"files": files, "env_steps": result.env_steps}
 

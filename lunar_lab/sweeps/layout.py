@@ -27,6 +27,8 @@ SPEC_TOML = "spec.toml"
 #: Default parent folder of sweep results (``lunar-lab sweep --root``).
 SWEEPS_DIR = "sweeps"
 FINAL_EVALUATION_FILE = "final_evaluation.csv"
+#: The ``best`` checkpoint (best periodic evaluation) on the same held-out seeds as the final weights.
+BEST_EVALUATION_FILE = "best_evaluation.csv"
 SESSIONS_FILE = "sessions.jsonl"
 
 

@@ -5,7 +5,8 @@
 table ``results.csv`` with the spec beside it, as the course ships them in
 ``lunar_lab/experiments/``). The table has one row per run × greedy evaluation
 (:data:`COLUMNS`): the periodic evaluations during training and the final one on held-out
-seeds, so that ``table[table.kind == "final"]`` are the runs' scores.
+seeds, so that ``table[table.kind == "final"]`` are the runs' scores (and, for sweeps that
+recorded it, the best checkpoint's score on the same seeds: ``kind == "best"``).
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from lunar_lab.provenance import cpu_kind
 from lunar_lab.sweeps import layout
 
 #: Columns of the tidy table. ``kind``: ``"periodic"`` (during training, ``Config.eval_episodes``
-#: episodes on seeds from EVAL_SEED) or ``"final"`` (the final weights, the spec's held-out
-#: evaluation); ``env_steps``: when it was played; ``step``: ``env_steps`` on the arm's grid of
+#: episodes on seeds from EVAL_SEED), ``"final"`` (the final weights, the spec's held-out
+#: evaluation) or ``"best"`` (the run's best checkpoint, the weights of its first periodic
+#: evaluation with the top mean, on the same held-out seeds; absent in sweeps run before it
+#: was recorded); ``env_steps``: when it was played (``"best"``: when its weights were taken); ``step``: ``env_steps`` on the arm's grid of
 #: multiples of ``eval_interval`` (sub-environments step together, so an evaluation falls a few
 #: env steps past the multiple); ``mean``, ``std``: greedy return over ``episodes`` episodes;
 #: ``solved_at``: the run's first periodic evaluation with mean ≥ 200 (NaN: never).
@@ -83,6 +86,12 @@ class SweepResults:
         ``solved_at`` (env steps, NaN: never)."""
         final = self.table[self.table.kind == "final"]
         return final.rename(columns={"mean": "score"})[["arm", "seed", "score", "solved_at"]].reset_index(drop=True)
+
+    def best_scores(self) -> pd.DataFrame:
+        """One row per finished run with a best checkpoint: ``arm``, ``seed``, ``score`` (the best
+        checkpoint's held-out greedy mean), ``env_steps`` (when its weights were taken)."""
+        best = self.table[self.table.kind == "best"]
+        return best.rename(columns={"mean": "score"})[["arm", "seed", "score", "env_steps"]].reset_index(drop=True)
 
     def curves(self) -> pd.DataFrame:
         """The periodic evaluations: ``arm``, ``seed``, ``env_steps`` (the grid ``step``), ``mean``."""
@@ -146,6 +155,12 @@ def _run_table(run: Path, arm: str, seed: int, eval_interval: int) -> pd.DataFra
         "std": [*periodic["std"], final.std(ddof=0)],
         "episodes": [episodes] * len(periodic) + [len(final)],
     })
+    best_file = run / layout.BEST_EVALUATION_FILE
+    if best_file.is_file():  # the best checkpoint: taken at the first periodic evaluation with the top mean
+        best = pd.read_csv(best_file)["return"]
+        taken = int(periodic["mean"].to_numpy().argmax())
+        rows.loc[len(rows)] = ["best", periodic.env_steps[taken], rows.step[taken], best.mean(), best.std(ddof=0),
+                               len(best)]
     rows.insert(0, "seed", seed)
     rows.insert(0, "arm", arm)
     rows["solved_at"] = np.nan if solved_at is None else float(solved_at)
