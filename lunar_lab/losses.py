@@ -2,7 +2,7 @@
 
 "Q-learning is not gradient descent" on the Bellman error: the target y is treated as a
 constant (``tf.stop_gradient``), so the gradient flows only through Q(s, a) (Mnih et al.
-2015; Levine, CS285 lecture "Deep Q-learning", seed 003).
+2015; Levine, CS285 lecture "Deep Q-learning", seed 004).
 """
 
 from __future__ import annotations

@@ -160,7 +160,10 @@ def soft_q_targets(rewards, terminated, next_q_values_1, next_q_values_2, temper
             its compiled step is not).
         TypeError: an argument is not numeric.
 
-    Sources: SQN preprint (seed 002), Algorithm 1 lines 11–12 and eq. (12)–(13); Haarnoja
+    Sources: SQN preprint (seed 002), Algorithm 1 lines 11–12 and eq. (12)–(13), with one
+    difference: the preprint weights the target with its acting policy softmax(Q₁/α_H) (eq. 20)
+    and a sampled next action, this function with softmax(min Q′/α_H) in exact expectation, so
+    that V(s′) = α_H·logsumexp(min Q′/α_H) (see :mod:`lunar_lab.agents.sqn`); Haarnoja
     et al. (2017), "Reinforcement Learning with Deep Energy-Based Policies" (soft value);
     Fujimoto et al. (2018), TD3 (clipped double-Q).
 

@@ -213,7 +213,29 @@ def test_argmax_over_the_batch_axis_is_named(fn):
     # the function crashes (the [A] actions do not line up with the [B] batch); the check says why
     message = diagnosed(check_double_dqn_targets, fn, "your code raised InvalidArgumentError",
                         "the argmax ran over the batch axis (axis=0) instead of the action axis",
-                        "tf.argmax(next_q_values_online, axis=-1)")
+                        "tf.argmax(next_q_values_online, axis=-1)", "axis=1",
+                        "one next-action index per transition, shape [B]")
+    assert "function_node" not in message and "[Op:" not in message
+
+
+def argmax_over_batch_no_gamma(rewards, terminated, next_q_values, next_q_values_online, gamma):
+    # two mistakes at once: on a batch with B = A it runs, but its targets are not those of the axis=0 argmax alone
+    next_actions = tf.argmax(next_q_values_online, axis=0, output_type=tf.int32)
+    return rewards + (1.0 - terminated) * tf.gather(next_q_values, next_actions, axis=1, batch_dims=1)
+
+
+def argmax_over_batch_no_batch_dims(rewards, terminated, next_q_values, next_q_values_online, gamma):  # [B, A] if B = A
+    next_actions = tf.argmax(next_q_values_online, axis=0)
+    return rewards + gamma * (1.0 - terminated) * tf.gather(next_q_values, next_actions, axis=1)
+
+
+@pytest.mark.parametrize("fn", [argmax_over_batch_no_gamma, argmax_over_batch_no_batch_dims])
+def test_a_crash_only_when_the_batch_is_not_square_names_the_axis(fn):
+    # TensorFlow's InvalidArgumentError alone says nothing about axes; the check adds what is wrong in plain words
+    message = diagnosed(check_double_dqn_targets, fn, "your code raised InvalidArgumentError",
+                        "runs along the wrong axis", "B = 4 transitions, A = 3 actions", "B = A = 3",
+                        "the argmax over the batch axis (axis=0)", "tf.argmax(next_q_values_online, axis=-1)",
+                        "axis=1", "one next-action index per transition, shape [B]")
     assert "function_node" not in message and "[Op:" not in message
 
 

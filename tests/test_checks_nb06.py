@@ -1,5 +1,7 @@
 """The notebook-06 checks: the references pass, each typical mistake gets its diagnosis."""
 
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -132,6 +134,24 @@ SOFT_MISTAKES = [
     (log_of_softmax, ["is nan", "numerically unstable", "underflowed to 0", "tf.nn.log_softmax"]),
     (naive_exp, ["is inf", "numerically unstable", "overflows"]),
 ]
+
+
+def preprint_policy(rewards, terminated, next_q_values_1, next_q_values_2, temperature, gamma):
+    # the SQN preprint's reading: Algorithm 1 line 11 with its acting policy softmax(Q₁/α_H) of eq. 20
+    q = _min_q(next_q_values_1, next_q_values_2)
+    log_pi = tf.nn.log_softmax(next_q_values_1 / temperature, axis=-1)
+    return _y(rewards, terminated, gamma, tf.reduce_sum(tf.exp(log_pi) * (q - temperature * log_pi), axis=-1))
+
+
+def test_the_preprints_policy_is_told_what_differs_not_called_a_mistake():
+    message = diagnosed(check_soft_q_targets, preprint_policy, "element [0]", "what differs: the policy inside the target",
+                        "softmax(next_q_values_1 / α_H)", "eq. 20", "Algorithm 1 line 11",
+                        "softmax(min Q′ / α_H)", "α_H·KL(π₁ ‖ softmax(min Q′ / α_H))", "inputs of element [0]")
+    assert "mistake" not in message, message
+    # the gap it names is the gap in the soft value: expected − got = γ·α_H·KL at that element
+    expected, got, kl = (float(re.search(pattern, message).group(1)) for pattern in
+                         (r"expected (-?[0-9.e+-]+) —", r"element \[0\] is (-?[0-9.e+-]+),", r"\(here (-?[0-9.e+-]+), before"))
+    assert expected - got == pytest.approx(0.9 * kl, rel=1e-3)
 
 
 @pytest.mark.parametrize("fn, phrases", SOFT_MISTAKES, ids=[fn.__name__ for fn, _ in SOFT_MISTAKES])

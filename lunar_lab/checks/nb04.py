@@ -22,9 +22,12 @@ Each wrong answer is diagnosed by computing what the usual mistakes would give:
 - forgetting γ, discounting the reward too, or using a fixed γ = 0.99 instead of the
   ``gamma`` argument (or only its first element),
 - wrong shapes ([B, 1], [B, A], [B, B], a scalar) and dtypes (float64, None),
-- the argmax over the batch axis instead of the action axis, which crashes in ``tf.gather``:
-  the check then runs the function on a batch with B = A, where it does not crash, and
-  compares with what that mistake gives.
+- the argmax over the batch axis instead of the action axis, which crashes with TensorFlow's
+  ``InvalidArgumentError`` (in ``tf.gather(…, batch_dims=1)``, ``tf.one_hot`` products,
+  ``tf.stack`` …): the check then runs the function on a batch with B = A, where it does not
+  crash, and names that mistake when it gives that mistake's targets there, or, when it runs
+  there but gives other numbers, says that an index runs along the wrong axis (most often
+  that same argmax).
 """
 
 from __future__ import annotations
@@ -239,7 +242,7 @@ def _run(call, fn: Callable, case: _Case, takes_truncated: bool = False):
     except NotImplementedYet:
         raise
     except ExerciseFailed as crash:
-        raise ExerciseFailed(str(crash) + _crash_diagnosis(call, fn, takes_truncated)) from None
+        raise ExerciseFailed(str(crash) + _crash_diagnosis(call, fn, case, takes_truncated)) from None
 
 
 #: A square batch (B = A = 3) whose online argmax over the actions (0, 0, 0) differs from the one
@@ -249,23 +252,40 @@ _SQUARE = _Case(label="B = A = 3", rewards=np.array([1.0, -0.5, 0.25], np.float3
                 next_q_values_online=np.array([[9.0, 1.0, 0.0], [8.0, 2.0, 1.0], [7.0, 3.0, 2.0]], np.float32),
                 gamma=0.9)
 
+_ACTION_AXIS = ("Take the argmax over the actions, tf.argmax(next_q_values_online, axis=-1) (axis=1 for these [B, A] "
+                "tensors): one next-action index per transition, shape [B].")
+
 _BATCH_AXIS_ARGMAX = (
     "\nlikely mistake: the argmax ran over the batch axis (axis=0) instead of the action axis: "
     "tf.argmax(next_q_values_online, axis=0) gives one index per ACTION ([A]: the best transition for each action), "
-    "not one next action per transition, so it does not line up with the batch. Take the argmax over the actions, "
-    "tf.argmax(next_q_values_online, axis=-1), which gives [B]. (On a batch with B = A, where your function does "
-    "not crash, it returns exactly the targets of that mistake.)")
+    "not one next action per transition, so it does not line up with the batch and TensorFlow stops. "
+    + _ACTION_AXIS + " (On a batch with B = A, where your function does not crash, it returns exactly the targets "
+    "of that mistake.)")
+
+_ONLY_SQUARE = (
+    "\nlikely mistake: an index or a reduction runs along the wrong axis. Your function crashes on this batch "
+    "(B = {batch} transitions, A = {actions} actions) but runs on one with B = A = 3, so something computed along one "
+    "axis is used along the other (a transition's index as an action, or [A] values where [B] belong). The usual cause is the argmax over the batch axis (axis=0), which gives "
+    "one index per ACTION ([A]) instead of one per transition. " + _ACTION_AXIS)
 
 
-def _crash_diagnosis(call, fn: Callable, takes_truncated: bool) -> str:
-    """The mistake behind a crash, if the function gives that mistake's targets on :data:`_SQUARE`; else ""."""
+def _crash_diagnosis(call, fn: Callable, case: _Case, takes_truncated: bool) -> str:
+    """The mistake behind a crash on ``case``, if the function runs on :data:`_SQUARE` (B = A); else "".
+
+    The argmax over the batch axis when the function gives that mistake's targets there; an
+    index along the wrong axis, in plain words, when it gives anything else there.
+    """
+    if case.batch == case.next_q_values.shape[1]:
+        return ""  # it crashed on a batch with B = A itself: another B = A batch tells nothing
     try:
         got = to_numpy(call(fn, **_inputs(_SQUARE, truncated=takes_truncated)), NAME)
-    except ExerciseFailed:  # it crashes there too, or returns no numbers: not this mistake
+    except ExerciseFailed:  # it crashes there too, or returns no numbers: not an axis mix-up
         return ""
     c = _SQUARE
     over_batch = np.argmax(c.next_q_values_online, axis=0)
-    return _BATCH_AXIS_ARGMAX if close(got, c.r + c.g * c.live * c.next_q_values[np.arange(c.batch), over_batch]) else ""
+    if close(got, c.r + c.g * c.live * c.next_q_values[np.arange(c.batch), over_batch]):
+        return _BATCH_AXIS_ARGMAX
+    return _ONLY_SQUARE.format(batch=case.batch, actions=case.next_q_values.shape[1])
 
 
 # ---------------------------------------------------------------------------------------

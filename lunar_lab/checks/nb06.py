@@ -3,10 +3,15 @@
 Two exercises, both run inside the SQN agent's compiled learning step:
 
 ``soft_q_targets(rewards, terminated, next_q_values_1, next_q_values_2, temperature, gamma)``
-    The soft TD target with the clipped double-Q minimum (SQN preprint, seed 002,
-    Algorithm 1 lines 11–12): with Q̃′ = min(Q′₁, Q′₂) and π = softmax(Q̃′/α_H),
+    The soft TD target with the clipped double-Q minimum, as the package's SQN agent computes
+    it: with Q̃′ = min(Q′₁, Q′₂) and π = softmax(Q̃′/α_H),
     y = r + γ·(1 − terminated)·Σ_a π(a|s′)·(Q̃′(s′, a) − α_H·log π(a|s′)).
-    Reference: :func:`lunar_lab.targets.soft_q_targets`.
+    Reference: :func:`lunar_lab.targets.soft_q_targets`. It differs from the SQN preprint
+    (seed 002, Algorithm 1 lines 11–12) in the policy inside the target: the preprint uses its
+    acting policy softmax(Q₁/α_H) (eq. 20) and a sampled next action, this target the
+    Boltzmann policy of Q̃′ itself and the exact expectation over the next action, which makes
+    V(s′) the soft maximum α_H·logsumexp(Q̃′/α_H). A function that uses the preprint's policy
+    (with ``next_q_values_1`` for Q₁) is told what differs, not that it made a mistake.
 
 ``temperature_loss(log_temperature, log_policy, target_entropy)``
     The dual step on the temperature (Haarnoja et al. 2018b, eq. 18; seed 002, eq. 19):
@@ -34,7 +39,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import tensorflow as tf
 
-from lunar_lab.checks.compare import Mistake, close, compare_batch, likely_mistake, on_case, returned_float32
+from lunar_lab.checks.compare import (Mistake, close, compare_batch, likely_mistake, mismatches, on_case,
+                                      returned_float32)
 from lunar_lab.checks.core import CompileFailed, ExerciseFailed, exercise
 from lunar_lab.losses import temperature_loss as _reference_temperature_loss
 from lunar_lab.targets import soft_q_targets as _reference_soft_q_targets
@@ -90,6 +96,8 @@ def check_soft_q_targets(soft_q_targets: Callable) -> None:
             It must return y [B] float32 with, for Q̃′ = min(Q′₁, Q′₂) element-wise and
             π = softmax(Q̃′/α_H) over the actions,
             y = r + γ·(1 − terminated)·Σ_a π(a|s′)·(Q̃′(s′, a) − α_H·log π(a|s′)).
+            (The preprint's Algorithm 1 puts its acting policy softmax(Q₁/α_H), eq. 20, where
+            this π is; the check says so when it meets that policy.)
 
     Cases: two hand-computed batches (B = 4, A = 3, a terminal transition at index 2; α_H = 0.5
     with γ a float, α_H = 2 with γ a [B] tensor), random batches (α_H from 0.1 to 5, A = 2, 4,
@@ -99,7 +107,9 @@ def check_soft_q_targets(soft_q_targets: Callable) -> None:
 
     Raises:
         ExerciseFailed: which case, which element, expected vs got, the inputs of that element
-            and the likely mistake; or a wrong shape / dtype / None / non-finite result.
+            and the likely mistake (or, for the preprint's policy softmax(Q′₁/α_H) inside the
+            target, how it differs from this one); or a wrong shape / dtype / None / non-finite
+            result.
         NotImplementedYet: the placeholder still raises NotImplementedError.
 
     Sources: SQN preprint (Liu, Gu, Liu & Zhang 2021, seed 002), eq. (12)–(13) and Algorithm 1;
@@ -219,7 +229,37 @@ def _compare_soft(case: _SoftCase, result) -> None:
                 "tf.nn.log_softmax(min Q′ / α_H, axis=-1) and π = tf.exp(log π) (no clipping, no added ε)"
                 if case.stability else
                 "check the formula y = r + γ·(1 − terminated)·Σ_a π(a|s′)·(min Q′(s′, a) − α_H·log π(a|s′))")
+    _name_preprint_policy(where, case, got, expected)
     compare_batch(where, got, expected, on_case(_SOFT_MISTAKES, case), fallback, lambda i: _describe_soft_row(case, i))
+
+
+def _preprint_policy_targets(case: _SoftCase) -> np.ndarray:
+    """The targets with the preprint's policy inside: Σ_a π₁·(min Q′ − α_H·log π₁), π₁ = softmax(Q′₁/α_H): [B]."""
+    return case.y(_np_soft_value(case.q, case.alpha, _np_log_softmax(case.q1 / case.alpha)))
+
+
+def _name_preprint_policy(where: str, case: _SoftCase, got: np.ndarray, expected: np.ndarray) -> None:
+    """Raise ExerciseFailed saying what differs when ``got`` is the target with the preprint's policy softmax(Q′₁/α_H).
+
+    That is the SQN preprint's own reading (Algorithm 1 line 11 with the policy of eq. 20), not a
+    slip, so the message says how it differs from this exercise's target instead of calling it a mistake.
+    """
+    preprint = _preprint_policy_targets(case)
+    if close(preprint, expected) or not close(got, preprint):
+        return
+    i = int(np.flatnonzero(mismatches(got, expected))[0])
+    log_pi_1 = _np_log_softmax(case.q1[i] / case.alpha)
+    kl = float((np.exp(log_pi_1) * (log_pi_1 - case.log_pi[i])).sum())
+    raise ExerciseFailed(
+        f"{where}: element [{i}] is {got[i]:.6g}, expected {expected[i]:.6g} — what differs: the policy inside the "
+        "target. You weighted min Q′ − α_H·log π with π₁ = softmax(next_q_values_1 / α_H), the policy of the SQN "
+        "preprint (eq. 20: softmax(Q₁/α_H), the policy SQN acts with, which Algorithm 1 line 11 also puts in the "
+        "target; here the target network's Q′₁ stands in for Q₁). This exercise, like the package's SQN agent, uses "
+        "π = softmax(min Q′ / α_H), the Boltzmann policy of the same clipped values min Q′ that it weights, so that "
+        "V(s′) = α_H·logsumexp(min Q′ / α_H), the soft maximum. With π₁ the soft value is lower by α_H·KL(π₁ ‖ softmax(min Q′ / α_H)) "
+        f"(here {case.alpha * kl:.4g}, before the factor γ·(1 − terminated)); the two agree only where "
+        "next_q_values_1 and min Q′ differ by the same amount for every action. To match this exercise, compute "
+        "log π = tf.nn.log_softmax(min Q′ / α_H, axis=-1) and π = tf.exp(log π)\n" + _describe_soft_row(case, i))
 
 
 def _soft_shape_hint(shape, batch, actions) -> str:
@@ -293,9 +333,6 @@ _SOFT_MISTAKES = (
             lambda c: c.y(_np_soft_value(c.q, c.alpha, _np_log_softmax(c.q)))),
     Mistake("multiplied by the temperature inside the softmax: π = softmax(min Q′ / α_H), not softmax(min Q′ · α_H)",
             lambda c: c.y(_np_soft_value(c.q, c.alpha, _np_log_softmax(c.q * c.alpha)))),
-    Mistake("computed π from next_q_values_1 alone: the policy inside the target is softmax(min Q′ / α_H) of the "
-            "SAME clipped values min Q′ that it weights",
-            lambda c: c.y(_np_soft_value(c.q, c.alpha, _np_log_softmax(c.q1 / c.alpha)))),
     Mistake("forgot the factor α_H in front of the log-sum-exp: the soft maximum is α_H·logsumexp(min Q′ / α_H)",
             lambda c: c.y(c.soft / c.alpha)),
     Mistake("bootstrapped through a terminal transition: where terminated = 1 the episode has ended and the target "
