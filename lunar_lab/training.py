@@ -23,7 +23,9 @@ environments' internals is needed. A run resumed from a checkpoint is bit-identi
 uninterrupted run of the same config on the same machine.
 
 Seams: the environments, the agent, the replay buffer and the evaluator are arguments of
-:func:`train`, and :mod:`lunar_lab.callbacks` watch every event and can stop the run.
+:func:`train`, and so are the default agent's functions (TD target, loss, target update,
+temperature loss, ε-greedy action rule) and the n-step function; :mod:`lunar_lab.callbacks`
+watch every event and can stop the run.
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ def train(config: Config, *, agent=None, envs=None, replay_buffer=None,
           evaluator: Callable[..., Evaluation] | None = None, callbacks: Sequence[Callback] = (),
           td_target_fn: Callable | None = None, loss_fn: Callable | None = None,
           target_update_fn: Callable | None = None, temperature_loss_fn: Callable | None = None,
-          n_step_fn: Callable | None = None, progress: bool = True,
+          epsilon_greedy_fn: Callable | None = None, n_step_fn: Callable | None = None, progress: bool = True,
           on_evaluation: Callable[[TrainResult, Evaluation | None], None] | None = None,
           checkpoint_dir: str | Path | None = None, resume_from: str | Path | None = None) -> TrainResult:
     """Train an agent with ``config``; returns a :class:`TrainResult`.
@@ -153,6 +155,13 @@ def train(config: Config, *, agent=None, envs=None, replay_buffer=None,
             TD-target, loss, target-update or (SQN) temperature-loss function, e.g. with a
             learner's own from a notebook exercise; see :class:`lunar_lab.agents.DQNAgent` and
             :class:`lunar_lab.agents.SQNAgent`. Not allowed together with ``agent``.
+        epsilon_greedy_fn: replaces :func:`lunar_lab.exploration.epsilon_greedy`, the action rule
+            the DQN-family agent explores with (SQN samples from its softmax policy and does not
+            take it), e.g. a learner's ``epsilon_greedy`` from notebook 01. On every vector step it
+            is called as ``epsilon_greedy_fn(q_values, epsilon, rng)``: the acting network's
+            Q-values [num_envs, A] float32 of the current observations, ε of the schedule
+            (``config.epsilon_schedule``) and the run's ``numpy.random.Generator``; it returns
+            [num_envs] integer actions. Not allowed together with ``agent``.
         n_step_fn: makes the stored n-step transitions (horizon ``config.n_step``, also with
             n = 1) instead of the package's streaming :class:`lunar_lab.nstep.NStepAccumulator`,
             e.g. a learner's ``n_step_windows`` from notebook 05: ``(rewards [T] float32,
@@ -176,7 +185,11 @@ def train(config: Config, *, agent=None, envs=None, replay_buffer=None,
     Raises:
         ValueError: ``agent`` given together with replacement functions, or with another config;
             ``envs`` with another number of sub-environments; a checkpoint that does not fit
-            ``config`` (the message says which fields differ).
+            ``config`` (the message says which fields differ); ``epsilon_greedy_fn`` returned
+            actions of another shape than [num_envs] or outside 0 … A − 1.
+        TypeError: a replacement function the agent of ``config.algo`` does not take
+            (``epsilon_greedy_fn`` with SQN); ``epsilon_greedy_fn`` returned something other than
+            an integer NumPy array.
         FileNotFoundError: ``resume_from`` holds no training checkpoint.
         FloatingPointError: the loss or the weights became non-finite (says at which learner step).
         TrainingInterrupted: on Ctrl-C, after joining the learner; it carries the result so far.
@@ -186,7 +199,7 @@ def train(config: Config, *, agent=None, envs=None, replay_buffer=None,
     weights, so another ``eval_interval`` gives another (equally valid) run.
     """
     functions = dict(td_target_fn=td_target_fn, loss_fn=loss_fn, target_update_fn=target_update_fn,
-                     temperature_loss_fn=temperature_loss_fn)
+                     temperature_loss_fn=temperature_loss_fn, epsilon_greedy_fn=epsilon_greedy_fn)
     functions = {name: fn for name, fn in functions.items() if fn is not None}
     if agent is None:
         agent = make_agent(config, **functions)

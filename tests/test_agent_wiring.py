@@ -4,9 +4,11 @@ Which network bootstraps (DQN: the target network), which selects and which eval
 (Double DQN), the twin minimum of SQN's two target networks, how far the target networks
 lag (Polyak with τ after every step; hard copies at steps C, 2C, …), and that a function
 passed in (TD target, loss, target update, temperature loss) is the one whose outputs
-train the agent. Every expectation is computed here from the networks' outputs and
-weights read before and after single learning steps. Last, the n = 1 path through the
-n-step accumulators stores exactly the one-step transitions.
+train the agent, and that an ε-greedy rule passed in is the one the agent acts with (while the
+default draws its random numbers exactly as the former inline rule did). Every expectation is
+computed here from the networks' outputs and weights read before and after single learning
+steps. Last, the n = 1 path through the n-step accumulators stores exactly the one-step
+transitions.
 """
 
 import numpy as np
@@ -293,6 +295,70 @@ def test_passed_in_temperature_loss_is_what_moves_the_temperature():
     for k in range(1, steps):
         agent.learn(_call(batches, k))
     assert agent.temperature == pytest.approx(alpha * np.exp(steps * lr), rel=1e-5)
+
+
+# --- the action rule passed in is the one the agent acts with ------------------------------------
+
+
+class _ActionRecorder:
+    """An epsilon_greedy_fn that keeps what the agent passes it and returns fixed actions."""
+
+    def __init__(self, actions):
+        self.actions, self.calls = actions, []
+
+    def __call__(self, q_values, epsilon, rng):
+        self.calls.append((q_values.copy(), epsilon, rng))
+        return self.actions
+
+
+@pytest.mark.parametrize("algo", ["dqn", "double_dqn"])
+def test_passed_in_epsilon_greedy_gets_the_acting_q_values_and_is_what_act_returns(algo):
+    obs = np.random.default_rng(1).normal(size=(3, OBS_DIM)).astype(np.float32)
+    rule = _ActionRecorder(np.array([3, 0, 2], np.int32))
+    agent = _agent(algo, epsilon_greedy_fn=rule)
+    rng = np.random.default_rng(0)
+    actions = agent.act(obs, rng, 0.25)
+    assert actions.tolist() == [3, 0, 2] and actions.dtype == np.int64
+    (q_values, epsilon, passed_rng), = rule.calls
+    np.testing.assert_allclose(q_values, _q(agent.q_network, obs), rtol=1e-5, atol=1e-6)  # the online network's Q(s, ·)
+    assert epsilon == 0.25 and passed_rng is rng
+
+
+def test_default_acting_is_the_former_inline_rule_draw_for_draw():
+    """DQNAgent.act used to be: greedy = argmax Q; explore = rng.random(N) < ε; np.where(explore,
+    rng.integers(0, A, size=N), greedy). Its default rule must draw the same numbers in the same order."""
+    agent = _agent("dqn")
+    obs = np.random.default_rng(2).normal(size=(16, OBS_DIM)).astype(np.float32)
+    rng, former = np.random.default_rng(9), np.random.default_rng(9)
+    for epsilon in (1.0, 0.5, 0.05, 0.0):
+        greedy = np.argmax(agent.policy_network(obs), axis=-1)
+        explore = former.random(len(greedy)) < epsilon
+        expected = np.where(explore, former.integers(0, NUM_ACTIONS, size=len(greedy)), greedy)
+        actions = agent.act(obs, rng, epsilon)
+        np.testing.assert_array_equal(actions, expected)
+        assert actions.dtype == expected.dtype == np.int64
+    assert rng.bit_generator.state == former.bit_generator.state
+
+
+@pytest.mark.parametrize("returned, error, match", [
+    ([0, 1, 2], TypeError, r"NumPy array of N = 3 integer actions in 0 … 3; it returned list"),
+    (np.array([0.0, 1.0, 2.0]), TypeError, "it returned dtype float64"),
+    (np.array([0, 1]), ValueError, r"it returned shape \[2\]"),
+    (np.array([0, 4, 1]), ValueError, r"it returned \[0, 4, 1\]"),
+    (np.array([-1, 0, 1]), ValueError, r"it returned \[-1, 0, 1\]"),
+])
+def test_a_passed_in_epsilon_greedy_that_returns_no_actions_is_named(returned, error, match):
+    agent = _agent("dqn", epsilon_greedy_fn=lambda q_values, epsilon, rng: returned)
+    with pytest.raises(error, match=r"epsilon_greedy_fn must return .*" + match):
+        agent.act(np.zeros((3, OBS_DIM), np.float32), np.random.default_rng(0), 0.1)
+
+
+def test_sqn_takes_no_epsilon_greedy():
+    with pytest.raises(TypeError, match="SQNAgent .* takes no epsilon_greedy_fn; it takes td_target_fn, loss_fn, "
+                                        "target_update_fn, temperature_loss_fn — SQN samples its actions"):
+        _agent("sqn", epsilon_greedy_fn=lambda q_values, epsilon, rng: np.zeros(len(q_values), np.int64))
+    with pytest.raises(TypeError, match="DQNAgent .* takes no temperature_loss_fn"):
+        _agent("dqn", temperature_loss_fn=lambda *args: 0.0)
 
 
 # --- n = 1 through the n-step accumulators is the one-step transition --------------------------

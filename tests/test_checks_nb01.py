@@ -1,13 +1,18 @@
 """The checks of notebook 01: the references pass, each typical mistake is caught and named,
-and the placeholder is reported as "not implemented yet"."""
+and the placeholder is reported as "not implemented yet". The ε-greedy check is statistical: other
+correct solutions (other orders of random draws) pass too."""
 
+import nbformat
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from lunar_lab.checks.core import ExerciseFailed, NotImplementedYet
-from lunar_lab.checks.nb01 import (HAND_GAMMA, HAND_Q_TABLE, HAND_TRANSITIONS, check_q_learning_loss,
-                                   check_targets_by_hand, check_td_targets, hand_targets)
+from lunar_lab.checks.nb01 import (GREEDY_Q_VALUES, HAND_GAMMA, HAND_Q_TABLE, HAND_TRANSITIONS, check_epsilon_greedy,
+                                   check_q_learning_loss, check_targets_by_hand, check_td_targets, greedy_probability,
+                                   hand_targets)
+from lunar_lab.exploration import epsilon_greedy
+from lunar_lab.learner import NOTEBOOKS_DIR
 from lunar_lab.losses import q_learning_loss
 from lunar_lab.targets import dqn_targets
 from exercise_asserts import diagnosed
@@ -364,8 +369,8 @@ def test_loss_stop_gradient_on_the_q_values_is_named(stopped):
         return tf.reduce_mean(_huber(tf.stop_gradient(targets) - q_taken))
 
     message = diagnosed(check_q_learning_loss, stop_gradient_on_q, "no gradient reaches q_values",
-                        "applies tf.stop_gradient to the Q-values", "blocks the gradient of the loss",
-                        "tf.stop_gradient(targets)")
+                        "applies tf.stop_gradient to the predicted Q-values", "the gradient tape sees no path",
+                        "stop_gradient belongs on the targets, not on Q(s, a)", "tf.stop_gradient(targets)")
     assert "NumPy" not in message
 
 
@@ -398,3 +403,204 @@ def test_loss_gather_rows_crash_is_explained():
     message = str(info.value)
     assert "function_node" not in message
     assert "tf.gather(q_values, actions, axis=1, batch_dims=1)" in message
+
+
+def test_loss_stop_gradient_message_is_not_the_numpy_one():
+    def stop_gradient_on_q(q_values, actions, targets):
+        q_taken = _taken(tf.stop_gradient(q_values), actions)
+        return tf.reduce_mean(_huber(tf.stop_gradient(targets) - q_taken))
+
+    message = diagnosed(check_q_learning_loss, stop_gradient_on_q)
+    assert message.startswith("q_learning_loss, case 'hand-computed, B = 3, A = 3': your loss has the right value, "
+                              "but no gradient reaches q_values")
+    assert "the gradient tape sees no path from the loss to the network's weights" in message
+    assert "stop_gradient belongs on the targets, not on Q(s, a)" in message
+    assert "NumPy" not in message and ".numpy()" not in message
+
+
+@pytest.mark.parametrize("how", ["numpy result", "tf.constant of numpy", "q_values.numpy()"])
+def test_loss_numpy_message_is_not_the_stop_gradient_one(how):
+    def numpy_loss(q_values, actions, targets):  # the right value, computed off the tape
+        if how == "q_values.numpy()":
+            return tf.reduce_mean(_huber(tf.stop_gradient(targets) - _taken(tf.constant(q_values.numpy()), actions)))
+        q = q_values.numpy()
+        err = targets.numpy() - q[np.arange(len(q)), actions.numpy()]
+        value = np.mean(np.where(np.abs(err) <= 1, 0.5 * err ** 2, np.abs(err) - 0.5))
+        return value if how == "numpy result" else tf.constant(value, tf.float32)
+
+    message = diagnosed(check_q_learning_loss, numpy_loss, "TensorFlow ops only")
+    assert "NumPy" in message and "stop_gradient" not in message
+    if how == "numpy result":   # nothing on the tape at all: the loss is not a tensor
+        assert "could not differentiate your loss (AttributeError)" in message
+    else:
+        assert "no gradient reaches q_values — compute the loss with TensorFlow ops only" in message
+
+
+# ---------------------------------------------------------------- epsilon_greedy
+
+def _greedy(q):
+    return np.argmax(q, axis=-1)
+
+
+def _coins(q, epsilon, rng):
+    return rng.random(len(q)) < epsilon
+
+
+def _random(q, rng, low=0, high=None):
+    return rng.integers(low, q.shape[-1] if high is None else high, size=len(q))
+
+
+def notebook_solution(q_values, epsilon, rng):
+    """The worked solution of notebook 01 (keep in sync): the package's rule, in the package's draw order."""
+    num_landers, num_actions = q_values.shape
+    greedy_actions = np.argmax(q_values, axis=-1)
+    explore = rng.random(num_landers) < epsilon
+    random_actions = rng.integers(0, num_actions, size=num_landers)
+    return np.where(explore, random_actions, greedy_actions)
+
+
+def per_row_loop(q_values, epsilon, rng):
+    """Correct, with another order of draws: a coin, then (only if it explores) a random action, row by row."""
+    actions = []
+    for row in q_values:
+        actions.append(rng.integers(len(row)) if rng.random() < epsilon else np.argmax(row))
+    return np.array(actions)
+
+
+def random_only_where_exploring(q_values, epsilon, rng):
+    actions = np.argmax(q_values, axis=-1)
+    explore = rng.random(len(q_values)) < epsilon
+    actions[explore] = rng.choice(q_values.shape[-1], size=int(explore.sum()))
+    return actions.astype(np.int32)
+
+
+def test_epsilon_greedy_reference_and_other_correct_solutions_pass(capsys):
+    for fn in (epsilon_greedy, notebook_solution, per_row_loop, random_only_where_exploring):
+        check_epsilon_greedy(fn)
+        assert capsys.readouterr().out.strip() == ("✅ epsilon_greedy: passed (ε = 0, 0.2, 0.6, 1: 16,000 actions "
+                                                   "each)"), fn.__name__
+
+
+def _worked_solution_in_the_notebook():
+    """epsilon_greedy as defined in the worked notebook 01 itself."""
+    cells = nbformat.read(NOTEBOOKS_DIR / "01_bellman_targets.ipynb", as_version=4).cells
+    source, = [cell.source for cell in cells if cell.cell_type == "code" and cell.source.startswith("def epsilon_greedy(")]
+    namespace = {"np": np}
+    exec(source, namespace)
+    return namespace["epsilon_greedy"]
+
+
+@pytest.mark.parametrize("solution", [notebook_solution, "the notebook's cell"])
+def test_notebook_solution_draws_exactly_like_the_package(solution):
+    """So that the notebook's full-mode run, trained with the worked solution, is the package's run (and the
+    numbers its prose reports still hold)."""
+    solution = _worked_solution_in_the_notebook() if isinstance(solution, str) else solution
+    q = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
+    rng_a, rng_b = np.random.default_rng(5), np.random.default_rng(5)
+    for epsilon in (1.0, 0.5, 0.05, 0.0):
+        np.testing.assert_array_equal(solution(q, epsilon, rng_a), epsilon_greedy(q, epsilon, rng_b))
+    assert rng_a.bit_generator.state == rng_b.bit_generator.state
+
+
+def test_epsilon_greedy_placeholder():
+    with pytest.raises(NotImplementedYet, match="epsilon_greedy: not implemented yet"):
+        check_epsilon_greedy(placeholder)
+
+
+def test_greedy_probability_and_the_hand_q_values():
+    assert greedy_probability(0.2, 4) == pytest.approx(0.85)   # 1 − 0.2 + 0.2/4
+    assert greedy_probability(1.0, 4) == 0.25 and greedy_probability(0.0, 3) == 1.0
+    assert np.argmax(GREEDY_Q_VALUES, axis=-1).tolist() == [1, 2, 3, 0, 3, 1]
+    assert all((row == row.max()).sum() == 1 for row in GREEDY_Q_VALUES)   # no tie for the greedy action
+
+
+EPSILON_GREEDY_MISTAKES = {
+    "one coin for the batch (if)": (
+        lambda q, e, r: _random(q, r) if r.random() < e else _greedy(q),
+        "epsilon_greedy: one coin for the whole batch: at ε = 0.2, in 8", "ALL 16 sub-environments acted greedily "
+        "together (with one coin each, expected 7%)", "explore = rng.random(N) < ε, not one rng.random() for the batch"),
+    "one coin for the batch (np.where)": (
+        lambda q, e, r: np.where(r.random() < e, _random(q, r), _greedy(q)),
+        "epsilon_greedy: one coin for the whole batch"),
+    "random from A − 1 actions": (
+        lambda q, e, r: np.where(_coins(q, e, r), _random(q, r, high=q.shape[-1] - 1), _greedy(q)),
+        "epsilon_greedy: at ε = 1 action 3 was never chosen in 16,000 actions at ε = 1 (expected 1/A = 25%)",
+        "rng.integers(0, A - 1) leaves out action A − 1"),
+    "random from 1 … A − 1": (
+        lambda q, e, r: np.where(_coins(q, e, r), _random(q, r, low=1), _greedy(q)),
+        "at ε = 1 action 0 was never chosen", "rng.integers(1, A) leaves out action 0"),
+    "random excluding the greedy one": (
+        lambda q, e, r: np.where(_coins(q, e, r), (_greedy(q) + _random(q, r, low=1)) % q.shape[-1], _greedy(q)),
+        "epsilon_greedy: at ε = 1 the random action was never the greedy one", "the greedy one included",
+        "1 − ε instead of 1 − ε + ε/A"),
+    "argmax over axis 0": (
+        lambda q, e, r: (lambda g: np.where(r.random(len(g)) < e, r.integers(0, q.shape[-1], size=len(g)), g))(
+            np.argmax(q, axis=0)),
+        "epsilon_greedy(q_values [6, 4], epsilon=0, rng): the actions have shape [4], expected [6]",
+        "you took the argmax over axis 0", "np.argmax(q_values, axis=-1)"),
+    "argmax over axis 0, broadcast against [N]": (
+        lambda q, e, r: np.where(_coins(q, e, r), _random(q, r), np.argmax(q, axis=0)),
+        "your code raised ValueError: operands could not be broadcast", "axis=0 would give A values"),
+    "argmax without axis": (
+        lambda q, e, r: np.argmax(q) if r.random() >= e else r.integers(0, q.shape[-1]),
+        "the actions have shape [], expected [6]", "without axis=-1"),
+    "inverted comparison": (
+        lambda q, e, r: np.where(r.random(len(q)) > e, _random(q, r), _greedy(q)),
+        "epsilon_greedy(q_values [6, 4], epsilon=0, rng): at ε = 0 every action must be the greedy one",
+        "likely mistake: exploration is inverted: you explore when rng.random() > ε"),
+    "floats": (
+        lambda q, e, r: np.where(_coins(q, e, r), np.floor(r.random(len(q)) * q.shape[-1]), _greedy(q)),
+        "returned floats (dtype float64), expected integer actions", "rng.integers(0, A, size=N)"),
+    "max instead of argmax": (
+        lambda q, e, r: np.where(_coins(q, e, r), _random(q, r), np.max(q, axis=-1)),
+        "returned the greedy Q-VALUES max_a Q(s, a), not the actions"),
+    "the coins, not the actions": (lambda q, e, r: _coins(q, e, r), "returned booleans — that is the coin"),
+    "a list": (lambda q, e, r: list(epsilon_greedy(q, e, r)), "returned list", "expected a NumPy array"),
+    "a tensor": (lambda q, e, r: tf.argmax(q, axis=-1), "returned a TensorFlow tensor"),
+    "no return": (lambda q, e, r: None, "did you forget `return`?"),
+    "argmin": (
+        lambda q, e, r: np.where(_coins(q, e, r), _random(q, r), np.argmin(q, axis=-1)),
+        "got action 3, expected 1", "likely mistake: you took the argmin"),
+    "ε ignored, always random": (lambda q, e, r: _random(q, r), "likely mistake: the actions are random at ε = 0"),
+    "ε ignored, always greedy": (lambda q, e, r: _greedy(q), "at ε = 1 every action must be random, but all 16,000"),
+    "the same random action for every sub-environment": (
+        lambda q, e, r: np.where(_coins(q, e, r), r.integers(0, q.shape[-1]), _greedy(q)),
+        "at ε = 1 all 16 sub-environments got the same random action in 100% of the calls"),
+    "a global generator": (
+        lambda q, e, r: np.where(np.random.random(len(q)) < e, np.random.randint(0, q.shape[-1], len(q)), _greedy(q)),
+        "two generators with the same seed gave different actions", "use rng.random and rng.integers"),
+    "a generator of its own": (
+        lambda q, e, r: epsilon_greedy(q, e, np.random.default_rng(0)),
+        "returned exactly the actions of the call before", "makes (or reseeds) a generator of its own"),
+    "hardcoded 4 actions": (
+        lambda q, e, r: np.where(_coins(q, e, r), r.integers(0, 4, size=len(q)), _greedy(q)),
+        "epsilon_greedy(q_values [16, 3], epsilon=1, rng)", "do not hardcode the lander's 4 actions"),
+    "hardcoded 16 sub-environments": (
+        lambda q, e, r: np.where(r.random(16) < e, r.integers(0, q.shape[-1], 16), _greedy(q)[0]),
+        "the actions have shape [16], expected [6]", "do not hardcode N = 16"),
+    "random actions up to A": (
+        lambda q, e, r: np.where(_coins(q, e, r), _random(q, r, high=q.shape[-1] + 1), _greedy(q)),
+        "outside 0 … 3 (A = 4)", "rng.integers(0, A) already excludes A"),
+    "explores with probability ε/2": (
+        lambda q, e, r: np.where(r.random(len(q)) < e / 2, _random(q, r), _greedy(q)),
+        "at ε = 1 the greedy action was taken in 6", "expected 1/A = 25%"),
+    "two arguments": (lambda q, e: _greedy(q), "takes 2 positional arguments",
+                      "the agent calls epsilon_greedy_fn(q_values, epsilon, rng)"),
+}
+
+
+@pytest.mark.parametrize("name", list(EPSILON_GREEDY_MISTAKES))
+def test_epsilon_greedy_mistakes_are_named(name):
+    wrong, *phrases = EPSILON_GREEDY_MISTAKES[name]
+    diagnosed(check_epsilon_greedy, wrong, *phrases)
+
+
+def test_epsilon_greedy_excluding_the_greedy_action_only_in_between_is_named():
+    """Right at ε = 0 and ε = 1, but greedy with probability 1 − ε in between."""
+    def sometimes_excluding(q, e, r):
+        if e in (0.0, 1.0):
+            return epsilon_greedy(q, e, r)
+        return np.where(_coins(q, e, r), (_greedy(q) + _random(q, r, low=1)) % q.shape[-1], _greedy(q))
+
+    diagnosed(check_epsilon_greedy, sometimes_excluding, "epsilon_greedy: at ε = 0.2 the greedy action was taken in",
+              "of 16,000 actions at ε = 0.2, i.e. 1 − ε", "the greedy one included", "1 − ε + ε/A = 85.0%")

@@ -14,6 +14,7 @@ from lunar_lab.checkpoints import save_weights_dir
 from lunar_lab.config import Config
 from lunar_lab.envs import ENV_ID, OBS_DIM
 from lunar_lab.evaluation import Evaluation
+from lunar_lab.exploration import epsilon_greedy
 from lunar_lab.nstep import n_step_windows_reference
 from lunar_lab.replay import ReplayBuffer
 from lunar_lab.runs import load_agent
@@ -207,6 +208,62 @@ def test_seams_refuse_what_does_not_fit():
     with pytest.raises(ValueError, match="envs has 3 sub-environments but config.num_envs is 2"):
         train(config, envs=envs, progress=False)
     envs.close()
+
+
+class CountingRule:
+    """A learner's epsilon_greedy that always picks action 0 (do nothing) and keeps what it was given."""
+
+    def __init__(self):
+        self.shapes, self.epsilons = [], []
+
+    def __call__(self, q_values, epsilon, rng):
+        self.shapes.append(q_values.shape)
+        self.epsilons.append(epsilon)
+        return np.zeros(len(q_values), np.int64)
+
+
+def test_a_learners_epsilon_greedy_is_what_the_agent_explores_with():
+    """Every action the loop takes, and every transition it stores, comes from the function passed to train:
+    one call per vector step, on the Q-values of the num_envs sub-environments, with ε of the schedule."""
+    rule, recorder, buffer = CountingRule(), Recorder(), ReplayBuffer(1000, OBS_DIM)
+    config = Config(seed=0, **{**TINY, "total_steps": 400, "epsilon_decay_steps": 200})
+    r = train(config, epsilon_greedy_fn=rule, replay_buffer=buffer, progress=False, callbacks=[recorder])
+    assert len(rule.shapes) == len(recorder.steps) >= 200 and set(rule.shapes) == {(2, 4)}
+    assert all((step.actions == 0).all() for step in recorder.steps)
+    assert len(buffer) == r.env_steps >= 400 and (buffer.action[:len(buffer)] == 0).all()
+    # ε of each vector step: linear from 1.0 to 0.05 over the first 200 env steps taken, then flat
+    env_steps_before = np.cumsum([0] + [step.num_live for step in recorder.steps[:-1]])
+    assert rule.epsilons == pytest.approx([max(0.05, 1.0 - 0.95 * n / 200) for n in env_steps_before])
+    assert rule.epsilons[:2] == pytest.approx([1.0, 1.0 - 0.95 * 2 / 200]) and rule.epsilons[-1] == 0.05
+    assert r.learner_steps > 0   # the run also learned (from transitions with action 0 only)
+
+
+def test_the_package_epsilon_greedy_passed_in_gives_the_default_run():
+    """Passing lunar_lab.exploration.epsilon_greedy (or the notebook's solution, which draws the same
+    numbers) changes nothing: same actions at every step of a seeded run."""
+    config = Config(seed=2, **{**TINY, "total_steps": 600, "learning_starts": 10**6})
+    default, passed = Recorder(), Recorder()
+    train(config, progress=False, callbacks=[default])
+    train(config, epsilon_greedy_fn=lambda q, e, rng: epsilon_greedy(q, e, rng), progress=False, callbacks=[passed])
+    assert len(default.steps) == len(passed.steps) >= 300
+    for a, b in zip(default.steps, passed.steps):
+        np.testing.assert_array_equal(a.actions, b.actions)
+    assert len({int(x) for step in default.steps for x in step.actions}) == 4   # it explored
+
+
+def test_epsilon_greedy_fn_is_refused_with_an_agent_or_sqn():
+    config = Config(seed=0, **TINY)
+    with pytest.raises(ValueError, match="pass either agent or epsilon_greedy_fn, not both"):
+        train(config, agent=make_agent(config), epsilon_greedy_fn=CountingRule(), progress=False)
+    with pytest.raises(TypeError, match="SQNAgent .* takes no epsilon_greedy_fn"):
+        train(config.replace(algo="sqn"), epsilon_greedy_fn=CountingRule(), progress=False)
+
+
+def test_a_learners_epsilon_greedy_returning_floats_stops_training_with_its_name():
+    rule = lambda q_values, epsilon, rng: np.zeros(len(q_values))   # noqa: E731 — floats, not actions
+    with pytest.raises(TypeError, match="epsilon_greedy_fn must return a NumPy array of N = 2 integer actions in "
+                                        "0 … 3; it returned dtype float64"):
+        train(Config(seed=0, **TINY), epsilon_greedy_fn=rule, progress=False)
 
 
 def test_the_agent_given_is_the_one_trained():

@@ -7,8 +7,8 @@ Q-learning", eq. (4).
 Design for a CPU: acting uses a NumPy copy of the online network (no Keras dispatch per
 env step), refreshed after every learning call; one compiled call (``tf.function``, XLA)
 runs ``updates_per_call`` gradient steps on independently sampled batches, each followed
-by its target-network update. The TD-target, loss and target-update functions are plain
-arguments, so a learner's own implementation from a notebook trains the agent.
+by its target-network update. The TD-target, loss, target-update and ε-greedy functions are
+plain arguments, so a learner's own implementation from a notebook trains the agent.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import tensorflow as tf
 from lunar_lab.agents.base import QAgent
 from lunar_lab.config import Config
 from lunar_lab.envs import NUM_ACTIONS, OBS_DIM
+from lunar_lab.exploration import epsilon_greedy
 from lunar_lab.losses import q_learning_loss
 from lunar_lab.targets import double_dqn_targets, dqn_targets
 
@@ -42,6 +43,11 @@ class DQNAgent(QAgent):
             when ``config.target_update == "soft"``, or :func:`lunar_lab.updates.hard_update`
             ``(target, online)`` when it is ``"hard"``; called on lists of variables inside the
             compiled step, so it must use ``Variable.assign``.
+        epsilon_greedy_fn: the action rule of :meth:`act`, replacing
+            :func:`lunar_lab.exploration.epsilon_greedy`: called positionally as
+            ``epsilon_greedy_fn(q_values, epsilon, rng)`` with ``q_values`` [N, A] float32 (NumPy,
+            from the acting network), ``epsilon`` a float in [0, 1] and ``rng`` a
+            ``numpy.random.Generator``; must return [N] integer actions in 0 … A − 1 (NumPy).
 
     Raises:
         ValueError: ``config.algo`` is not a DQN-family algorithm.
@@ -50,23 +56,38 @@ class DQNAgent(QAgent):
         >>> agent = DQNAgent(Config(hidden_sizes=(8,), jit_compile=False))
         >>> agent.greedy_actions(np.zeros((2, 8), np.float32)).shape
         (2,)
+        >>> always_fire = lambda q_values, epsilon, rng: np.full(len(q_values), 2)   # a replacement action rule
+        >>> agent = DQNAgent(Config(hidden_sizes=(8,), jit_compile=False), epsilon_greedy_fn=always_fire)
+        >>> agent.act(np.zeros((3, 8), np.float32), np.random.default_rng(0), epsilon=1.0)
+        array([2, 2, 2])
     """
 
     def __init__(self, config: Config, obs_dim: int = OBS_DIM, num_actions: int = NUM_ACTIONS,
                  td_target_fn: Callable | None = None, loss_fn: Callable | None = None,
-                 target_update_fn: Callable | None = None):
+                 target_update_fn: Callable | None = None, epsilon_greedy_fn: Callable | None = None):
         if config.algo not in ("dqn", "double_dqn"):
             raise ValueError(f"DQNAgent needs config.algo 'dqn' or 'double_dqn', got {config.algo!r}")
         self.double = config.algo == "double_dqn"
         self.td_target_fn = td_target_fn or (double_dqn_targets if self.double else dqn_targets)
         self.loss_fn = loss_fn or functools.partial(q_learning_loss, loss=config.loss)
+        self.epsilon_greedy_fn = epsilon_greedy_fn or epsilon_greedy
+        self._check_actions = self.epsilon_greedy_fn is not epsilon_greedy  # a replacement's actions are checked
         super().__init__(config, obs_dim, num_actions, num_q=1, target_update_fn=target_update_fn)
 
     def act(self, obs: np.ndarray, rng: np.random.Generator, epsilon: float) -> np.ndarray:
-        """ε-greedy actions [N] int64: uniform random with probability ε, else greedy."""
-        greedy = self.greedy_actions(obs)
-        explore = rng.random(len(greedy)) < epsilon
-        return np.where(explore, rng.integers(0, self.num_actions, size=len(greedy)), greedy)
+        """ε-greedy actions [N] of observations [N, obs_dim]: ``epsilon_greedy_fn(Q(s, ·), epsilon, rng)``.
+
+        With the default :func:`lunar_lab.exploration.epsilon_greedy`: uniform random with
+        probability ε, else greedy, [N] int64.
+
+        Raises:
+            TypeError, ValueError: a replacement ``epsilon_greedy_fn`` returned something other
+                than [N] integer actions in 0 … A − 1 (the message says what it returned).
+        """
+        actions = self.epsilon_greedy_fn(self.policy_network(obs), epsilon, rng)
+        if self._check_actions:
+            actions = _checked_actions(actions, len(obs), self.num_actions)
+        return actions
 
     def _targets(self, reward, next_obs, terminated, discount):
         kwargs = dict(rewards=reward, terminated=terminated, gamma=discount,
@@ -81,3 +102,18 @@ class DQNAgent(QAgent):
             loss = self.loss_fn(self.q_network(obs, training=True), action, targets)
         self._apply(tape, loss)
         return loss
+
+
+def _checked_actions(actions, num_envs: int, num_actions: int) -> np.ndarray:
+    """``actions``, what a replacement epsilon_greedy_fn returned, as int64 [N]; raises unless they are
+    a NumPy array of N integers in 0 … A − 1."""
+    what = f"epsilon_greedy_fn must return a NumPy array of N = {num_envs} integer actions in 0 … {num_actions - 1}"
+    if not isinstance(actions, np.ndarray):
+        raise TypeError(f"{what}; it returned {type(actions).__name__}")
+    if not np.issubdtype(actions.dtype, np.integer):
+        raise TypeError(f"{what}; it returned dtype {actions.dtype}")
+    if actions.shape != (num_envs,):
+        raise ValueError(f"{what}; it returned shape {list(actions.shape)}")
+    if num_envs and (actions.min() < 0 or actions.max() >= num_actions):
+        raise ValueError(f"{what}; it returned {actions.tolist()}")
+    return actions.astype(np.int64, copy=False)

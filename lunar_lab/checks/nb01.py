@@ -1,10 +1,14 @@
-"""Checks for notebook 01, "Bellman targets": targets by hand, TD targets, the Q-learning loss.
+"""Checks for notebook 01, "Bellman targets": targets by hand, TD targets, the Q-learning loss,
+ε-greedy actions.
 
 Each check runs the learner's function on hand-computed and random cases (the TensorFlow
 ones eagerly and inside a compiled ``tf.function``, the way the agent's learning step calls
 them), compares with the package's reference (:func:`lunar_lab.targets.dqn_targets`,
 :func:`lunar_lab.losses.q_learning_loss`) and, on a mismatch, also computes the usual wrong
-answers to name the likely mistake.
+answers to name the likely mistake. The ε-greedy check is statistical: it compares the
+frequencies of the learner's actions over many calls with those of
+:func:`lunar_lab.exploration.epsilon_greedy`'s rule, and each known mistake is a symptom in
+those frequencies.
 
 The hand exercise uses the notebook's tiny MDP, a lander reduced to two states:
 
@@ -16,7 +20,10 @@ The hand exercise uses the notebook's tiny MDP, a lander reduced to two states:
 
 from __future__ import annotations
 
+import functools
 import inspect
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import tensorflow as tf
@@ -495,11 +502,14 @@ def _check_loss_gradients(q_learning_loss, call, case, loss: str, prefix: str, k
     if grad_q is None or not np.any(to_numpy(grad_q, "gradient")):
         if _stops_gradient_of_q_values(q_learning_loss, case, kwargs):
             raise ExerciseFailed(
-                f"{where}: no gradient reaches q_values — your loss applies tf.stop_gradient to the Q-values (or to "
-                "something computed from them, such as Q(s, a) or the loss itself), which blocks the gradient of the "
-                "loss: the network could not learn. Only the targets are constants: tf.stop_gradient(targets)")
+                f"{where}: your loss has the right value, but no gradient reaches q_values — it applies "
+                "tf.stop_gradient to the predicted Q-values (or to something computed from them: Q(s, a), the error "
+                "y − Q(s, a) or the loss itself), so the gradient tape sees no path from the loss to the network's "
+                "weights and the network cannot learn. stop_gradient belongs on the targets, not on Q(s, a): "
+                "tf.stop_gradient(targets), and use q_values as they are")
         raise ExerciseFailed(f"{where}: no gradient reaches q_values — compute the loss with TensorFlow ops only "
-                             "(NumPy or .numpy() cuts the tape), otherwise the network cannot learn")
+                             "(NumPy, .numpy() or tf.constant(...) of a NumPy value cuts the tape), otherwise the "
+                             "network cannot learn")
     if grad_y is not None and np.any(to_numpy(grad_y, "gradient")):
         g = to_numpy(grad_y, "gradient")
         index = int(np.flatnonzero(g)[0])
@@ -613,6 +623,351 @@ def check_q_learning_loss(q_learning_loss, loss: str | None = None) -> None:
     with exercise("q_learning_loss", passed=f"passed ({count} cases, {names})") as call:
         for mode, how in modes:   # how == "default": called as the agent does, loss_fn(q_values, actions, targets)
             _check_loss_mode(q_learning_loss, call, cases, mode, how)
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 3: ε-greedy action selection
+# --------------------------------------------------------------------------------------------
+
+#: The hand-made Q-values of the ε = 0 case: 6 sub-environments, 4 actions, no tie for the best
+#: action; the greedy actions are [1, 2, 3, 0, 3, 1] (row 2: all negative; row 4: nearly equal values).
+GREEDY_Q_VALUES = np.array([[1.0, 3.0, 2.0, 0.0],
+                            [0.5, -1.0, 4.0, 2.0],
+                            [-2.0, -3.0, -1.5, -1.0],
+                            [7.0, 1.0, 1.0, 1.0],
+                            [0.0, 0.1, 0.05, 0.2],
+                            [2.0, 5.0, -5.0, 4.9]], np.float32)
+GREEDY_Q_VALUES.flags.writeable = False   # read-only: every check sees the same values
+#: The statistical cases: this many calls at each ε, on [16, 4] Q-values (16 sub-environments, as
+#: Config's default num_envs, which notebook 01's DQN runs with), 16,000 actions per ε.
+_CALLS, _NUM_ENVS, _NUM_ACTIONS = 1000, 16, 4
+#: The intermediate ε of the statistical cases (with ε = 0 and ε = 1).
+_INTERMEDIATE_EPSILONS = (0.2, 0.6)
+#: How far an observed frequency over 16,000 actions may be from its expected value. The
+#: standard deviation of such a frequency is at most 0.004, so 0.025 is more than 6 of them:
+#: a correct function, whatever order it draws its random numbers in, fails with probability
+#: below 1e-8 — and the known mistakes are all at least 0.05 away.
+_FREQUENCY_TOLERANCE = 0.025
+
+
+def greedy_probability(epsilon: float, num_actions: int) -> float:
+    """P(the ε-greedy action is the greedy one) = 1 − ε + ε/A: greedy with probability 1 − ε, and a
+    uniformly random action (all A of them, the greedy one included) with probability ε.
+
+    Example:
+        >>> greedy_probability(0.2, 4), greedy_probability(1.0, 4)
+        (0.85, 0.25)
+    """
+    return 1.0 - epsilon + epsilon / num_actions
+
+
+def _statistical_q_values(num_actions: int = _NUM_ACTIONS) -> np.ndarray:
+    """[16, A] float32 Q-values without ties whose greedy actions cycle 0, 1, …, A − 1, 0, …"""
+    rng = np.random.default_rng(11)
+    q = rng.normal(0.0, 1.0, (_NUM_ENVS, num_actions)).round(2)
+    q[np.arange(_NUM_ENVS), np.arange(_NUM_ENVS) % num_actions] += 5.0
+    return q.astype(np.float32)
+
+
+def _acting_hints(text: str) -> str:
+    hints = []
+    if "broadcast" in text or "shape mismatch" in text:
+        hints.append("shapes do not line up: q_values is [N, A] (N sub-environments, A actions); "
+                     "np.argmax(q_values, axis=-1) gives the N greedy actions — axis=0 would give A values — "
+                     "rng.random(N) the N coins and rng.integers(0, A, size=N) the N random actions")
+    if "positional argument" in text:
+        hints.append("the agent calls epsilon_greedy_fn(q_values, epsilon, rng): three arguments, in this order")
+    return text.strip() + ("\nhint: " + "\nhint: ".join(hints) if hints else "")
+
+
+def _actions(call, epsilon_greedy, q_values: np.ndarray, epsilon: float, rng) -> np.ndarray:
+    """The learner's actions for ``q_values`` [N, A], after checking type, dtype, shape and range."""
+    num_envs, num_actions = q_values.shape
+    where = f"epsilon_greedy(q_values [{num_envs}, {num_actions}], epsilon={epsilon:g}, rng)"
+    try:
+        got = call(epsilon_greedy, q_values.copy(), epsilon, rng)
+    except NotImplementedYet:
+        raise
+    except ExerciseFailed as err:
+        raise ExerciseFailed(_acting_hints(str(err))) from None
+    if got is None:
+        raise ExerciseFailed(f"{where}: your function returned None — did you forget `return`?")
+    if isinstance(got, tf.Tensor):
+        raise ExerciseFailed(f"{where}: returned a TensorFlow tensor — the agent acts on every env step in NumPy, "
+                             "without TensorFlow: use np.argmax(q_values, axis=-1), rng.random and rng.integers")
+    if isinstance(got, (int, float, np.generic)):
+        got = np.asarray(got)   # one number: reported by its shape, [] (or its dtype)
+    if not isinstance(got, np.ndarray):
+        raise ExerciseFailed(f"{where}: returned {type(got).__name__} {str(got)[:60]}, expected a NumPy array of "
+                             f"{num_envs} integer actions — the vector environment steps with an array: return "
+                             "np.array(actions) (np.argmax and np.where already give arrays)")
+    actions = got
+    if actions.dtype == bool:
+        raise ExerciseFailed(f"{where}: returned booleans — that is the coin (explore or not), not the actions: "
+                             "return np.where(explore, random_actions, greedy_actions)")
+    if np.issubdtype(actions.dtype, np.floating):
+        if actions.shape == (num_envs,) and epsilon == 0 and np.allclose(actions, q_values.max(axis=-1)):
+            raise ExerciseFailed(f"{where}: returned the greedy Q-VALUES max_a Q(s, a), not the actions — the action "
+                                 "is the index of the best Q-value: np.argmax(q_values, axis=-1)")
+        raise ExerciseFailed(
+            f"{where}: returned floats (dtype {actions.dtype}), expected integer actions — an action indexes the "
+            "action set: draw random actions with rng.integers(0, A, size=N) (rng.random()·A or rng.uniform give "
+            "floats), and keep both branches of np.where integer (np.argmax already returns int64)")
+    if not np.issubdtype(actions.dtype, np.integer):
+        raise ExerciseFailed(f"{where}: returned dtype {actions.dtype}, expected a NumPy array of {num_envs} integer "
+                             "actions")
+    if actions.shape != (num_envs,):
+        shape = list(actions.shape)
+        if shape == [num_actions]:
+            hint = ("you took the argmax over axis 0, the batch of sub-environments, which gives one index per "
+                    "action; take it over the actions: np.argmax(q_values, axis=-1)")
+        elif shape == []:
+            hint = ("one action for the whole batch — np.argmax(q_values) without axis=-1 gives one index into the "
+                    "flattened array; one action per sub-environment is needed")
+        elif shape == [num_envs, num_actions]:
+            hint = "one action per row is needed, not a row of A values: np.argmax(q_values, axis=-1) gives [N]"
+        elif shape == [num_envs, 1]:
+            hint = "drop the trailing axis: np.argmax(q_values, axis=-1) without keepdims gives [N]"
+        elif shape == [_NUM_ENVS]:
+            hint = (f"do not hardcode N = {_NUM_ENVS}: take the number of sub-environments from the Q-values, "
+                    "N = len(q_values)")
+        else:
+            hint = "one action per sub-environment (per row of q_values) is needed"
+        raise ExerciseFailed(f"{where}: the actions have shape {shape}, expected [{num_envs}] (N = {num_envs}) — {hint}")
+    bad = np.flatnonzero((actions < 0) | (actions >= num_actions))
+    if bad.size:
+        i = int(bad[0])
+        action = int(actions[i])
+        if action < 0:
+            hint = "actions are 0 … A − 1"
+        elif num_actions != _NUM_ACTIONS and action < _NUM_ACTIONS:
+            hint = (f"do not hardcode the lander's {_NUM_ACTIONS} actions: take A from the Q-values, "
+                    f"A = q_values.shape[-1] (this case has A = {num_actions})")
+        else:
+            hint = ("actions are 0 … A − 1, and rng.integers(0, A) already excludes A (rng.integers(0, A + 1) or "
+                    "rng.integers(1, A + 1) can give A)")
+        raise ExerciseFailed(f"{where}: sub-environment {i} got action {action}, outside 0 … {num_actions - 1} "
+                             f"(A = {num_actions}) — {hint}")
+    return actions
+
+
+class _Exploration:
+    """Frequencies of the learner's actions in the statistical cases, for the tables of known mistakes.
+
+    ``runs[ε]`` holds the actions [calls, N] of consecutive calls on one generator, on Q-values
+    whose greedy actions are ``greedy`` [N]; ``epsilon`` is the intermediate ε being examined.
+    """
+
+    def __init__(self, runs: dict, greedy: np.ndarray, num_actions: int):
+        self.runs, self.greedy, self.num_actions = runs, greedy, num_actions
+        self.is_greedy = {eps: actions == greedy for eps, actions in runs.items()}
+        self.epsilon = _INTERMEDIATE_EPSILONS[0]
+
+    def greedy_frequency(self, epsilon: float) -> float:
+        """The fraction of the actions at ``epsilon`` that were the greedy one."""
+        return float(self.is_greedy[epsilon].mean())
+
+    def near(self, value: float, target: float) -> bool:
+        return abs(value - target) <= _FREQUENCY_TOLERANCE
+
+    def action_frequencies(self, epsilon: float) -> np.ndarray:
+        """[A]: the fraction of the actions at ``epsilon`` that were action 0, 1, …"""
+        return np.bincount(self.runs[epsilon].reshape(-1), minlength=self.num_actions) / self.runs[epsilon].size
+
+    def all_greedy_calls(self, epsilon: float) -> float:
+        """The fraction of calls in which every sub-environment acted greedily."""
+        return float(self.is_greedy[epsilon].all(axis=1).mean())
+
+    def same_action_calls(self, epsilon: float) -> float:
+        """The fraction of calls in which every sub-environment got the same action."""
+        actions = self.runs[epsilon]
+        return float((actions == actions[:, :1]).all(axis=1).mean())
+
+    def repeated_calls(self, epsilon: float) -> float:
+        """The fraction of calls that returned exactly the actions of the call before."""
+        actions = self.runs[epsilon]
+        return float((actions[1:] == actions[:-1]).all(axis=1).mean())
+
+    def never_chosen(self, epsilon: float) -> list[int]:
+        """The actions never taken at ``epsilon``."""
+        return [int(a) for a in np.flatnonzero(self.action_frequencies(epsilon) == 0)]
+
+    def draws(self, epsilon: float) -> str:
+        return f"{self.runs[epsilon].size:,} actions at ε = {epsilon:g}"
+
+
+class _Symptom(NamedTuple):
+    """A known mistake of epsilon_greedy: ``present(stats)`` says whether the learner's actions
+    (an :class:`_Exploration`) show it; ``message`` (a string, or a function of the stats) explains it."""
+
+    message: Any
+    present: Callable[[_Exploration], bool]
+
+
+def _first_symptom(symptoms: Sequence[_Symptom], stats: _Exploration) -> str | None:
+    """The message of the first of ``symptoms`` present in ``stats``, or None."""
+    for symptom in symptoms:
+        if symptom.present(stats):
+            return symptom.message(stats) if callable(symptom.message) else symptom.message
+    return None
+
+
+_INVERTED = ("exploration is inverted: you explore when rng.random() > ε, which happens with probability 1 − ε "
+             "(at ε = 0 almost always, at ε = 1 never) — explore where rng.random(N) < ε")
+
+
+def _uniform(s: _Exploration) -> float:
+    return 1 / s.num_actions
+
+
+#: Why the actions at ε = 0 are not all greedy.
+_MISTAKES_AT_0 = (
+    _Symptom(_INVERTED, lambda s: s.near(s.greedy_frequency(0.0), _uniform(s)) and s.greedy_frequency(1.0) == 1.0),
+    _Symptom(lambda s: f"the actions are random at ε = 0 ({s.greedy_frequency(0.0):.0%} of {s.draws(0.0)} were the "
+                       "greedy one) as at ε = 1 — ε is the probability of a random action: explore where "
+                       "rng.random(N) < ε, act greedily elsewhere",
+             lambda s: s.near(s.greedy_frequency(0.0), _uniform(s)) and s.near(s.greedy_frequency(1.0), _uniform(s))),
+)
+
+
+def _left_out(s: _Exploration) -> str:
+    action = s.never_chosen(1.0)[0]
+    if action == s.num_actions - 1:
+        return " — the upper bound is excluded, so rng.integers(0, A - 1) leaves out action A − 1"
+    return " — rng.integers(1, A) leaves out action 0" if action == 0 else ""
+
+
+#: What can be wrong at ε = 1 (every action uniformly random), most specific first.
+_MISTAKES_AT_1 = (
+    _Symptom(lambda s: f"at ε = 1 every action must be random, but all {s.draws(1.0)} were the greedy one — explore "
+                       "where rng.random(N) < ε (at ε = 1: always)",
+             lambda s: s.greedy_frequency(1.0) == 1.0),
+    _Symptom(lambda s: f"at ε = 1 all {_NUM_ENVS} sub-environments got the same random action in "
+                       f"{s.same_action_calls(1.0):.0%} of the calls: one random action was drawn for the whole batch "
+                       "— draw one per sub-environment, rng.integers(0, A, size=N)",
+             lambda s: s.same_action_calls(1.0) > 0.5),
+    _Symptom(lambda s: f"at ε = 1 {s.repeated_calls(1.0):.0%} of the calls returned exactly the actions of the call "
+                       "before: your function makes (or reseeds) a generator of its own — draw every random number "
+                       "from the rng passed in, which moves on with each draw",
+             lambda s: s.repeated_calls(1.0) > 0.5),
+    _Symptom(lambda s: f"at ε = 1 action {s.never_chosen(1.0)[0]} was never chosen in {s.draws(1.0)} (expected 1/A = "
+                       f"{_uniform(s):.0%}): random actions must come from all A = {s.num_actions} actions 0 … A − 1, "
+                       f"rng.integers(0, A, size=N){_left_out(s)}",
+             lambda s: bool(s.never_chosen(1.0))),
+    _Symptom(lambda s: f"at ε = 1 the random action was never the greedy one ({s.draws(1.0)}; expected 1/A = "
+                       f"{_uniform(s):.0%}): a random action is drawn uniformly from ALL A actions, the greedy one "
+                       "included — excluding it makes the greedy probability 1 − ε instead of 1 − ε + ε/A",
+             lambda s: s.greedy_frequency(1.0) == 0.0),
+    _Symptom(lambda s: f"at ε = 1 the actions must be uniform over all A = {s.num_actions} actions ({_uniform(s):.0%} "
+                       f"each, ± {_FREQUENCY_TOLERANCE:.1%}); in {s.draws(1.0)} they were "
+                       + ", ".join(f"{a}: {f:.1%}" for a, f in enumerate(s.action_frequencies(1.0)))
+                       + " — draw them with rng.integers(0, A, size=N)",
+             lambda s: not all(s.near(f, _uniform(s)) for f in s.action_frequencies(1.0))),
+    _Symptom(lambda s: f"at ε = 1 the greedy action was taken in {s.greedy_frequency(1.0):.1%} of {s.draws(1.0)}, "
+                       f"expected 1/A = {_uniform(s):.0%} (± {_FREQUENCY_TOLERANCE:.1%}): at ε = 1 every action is "
+                       "uniformly random, whatever the Q-values",
+             lambda s: not s.near(s.greedy_frequency(1.0), _uniform(s))),
+)
+
+
+def _expected(s: _Exploration) -> float:
+    return greedy_probability(s.epsilon, s.num_actions)
+
+
+#: What can be wrong at an intermediate ε (``stats.epsilon``), most specific first.
+_MISTAKES_BETWEEN = (
+    _Symptom(lambda s: f"one coin for the whole batch: at ε = {s.epsilon:g}, in {s.all_greedy_calls(s.epsilon):.0%} of "
+                       f"{_CALLS:,} calls ALL {_NUM_ENVS} sub-environments acted greedily together (with one coin "
+                       f"each, expected {_expected(s) ** _NUM_ENVS:.0%}) — each sub-environment explores on its own: "
+                       "explore = rng.random(N) < ε, not one rng.random() for the batch",
+             lambda s: s.all_greedy_calls(s.epsilon) > _expected(s) ** _NUM_ENVS + 0.2),
+    _Symptom(lambda s: f"{_INVERTED} (at ε = {s.epsilon:g} the greedy action was taken in "
+                       f"{s.greedy_frequency(s.epsilon):.1%} of {s.draws(s.epsilon)}, expected {_expected(s):.1%})",
+             lambda s: s.near(s.greedy_frequency(s.epsilon), greedy_probability(1 - s.epsilon, s.num_actions))),
+    _Symptom(lambda s: f"at ε = {s.epsilon:g} the greedy action was taken in {s.greedy_frequency(s.epsilon):.1%} of "
+                       f"{s.draws(s.epsilon)}, i.e. 1 − ε: a random action must be drawn from ALL A actions, the "
+                       f"greedy one included, so the greedy probability is 1 − ε + ε/A = {_expected(s):.1%}",
+             lambda s: s.near(s.greedy_frequency(s.epsilon), 1 - s.epsilon)),
+    _Symptom(lambda s: f"at ε = {s.epsilon:g} the greedy action was taken in {s.greedy_frequency(s.epsilon):.1%} of "
+                       f"{s.draws(s.epsilon)}, expected 1 − ε + ε/A = {_expected(s):.1%} (± "
+                       f"{_FREQUENCY_TOLERANCE:.1%}) — explore with probability ε (rng.random(N) < ε), and then draw "
+                       "uniformly from all A actions",
+             lambda s: not s.near(s.greedy_frequency(s.epsilon), _expected(s))),
+)
+
+
+def _run(act, q_values: np.ndarray, epsilon: float, calls: int, seed: int) -> np.ndarray:
+    """The learner's actions [calls, N] of ``calls`` consecutive calls on one generator."""
+    rng = np.random.default_rng(seed)
+    return np.stack([act(q_values, epsilon, rng) for _ in range(calls)])
+
+
+def check_epsilon_greedy(epsilon_greedy) -> None:
+    """Check ``epsilon_greedy(q_values, epsilon, rng) -> actions``, the agent's exploration rule.
+
+    Args:
+        epsilon_greedy: the learner's function: ``q_values`` [N, A] float32 (NumPy), ``epsilon``
+            a float in [0, 1], ``rng`` a ``numpy.random.Generator`` → [N] integer actions (NumPy),
+            each a uniformly random action (of all A) with probability ε, else argmax_a Q(s, a), with
+            one coin per sub-environment and every random number drawn from ``rng``. Any order of
+            draws is fine: the check is statistical, not a replay of the package's draws.
+
+    The cases: ε = 0 on :data:`GREEDY_Q_VALUES` (exactly the argmax); the same seed twice (the
+    same actions); 1,000 calls with 16 sub-environments and 4 actions at each of ε = 0, 0.2, 0.6
+    and 1 (16,000 actions each), whose frequencies must be within ±2.5 % of the expected ones
+    (each action 1/A of the time at ε = 1; the greedy one with probability 1 − ε + ε/A; all 16
+    sub-environments greedy in one call no more often than 16 independent coins allow); ε = 1
+    with A = 3 actions (no hardcoded 4). The rule is that of :func:`lunar_lab.exploration.epsilon_greedy`.
+
+    Raises:
+        ExerciseFailed: the wrong return (None, floats, booleans, a tensor, another shape, an
+            action outside 0 … A − 1) or wrong frequencies — the message names the likely mistake:
+            one coin for the whole batch, random actions from A − 1 actions or excluding the greedy
+            one, the argmax over the wrong axis, an inverted comparison (rng.random() > ε), the
+            same random action for every sub-environment, a generator other than ``rng`` …
+        NotImplementedYet: the placeholder still raises NotImplementedError.
+
+    Source: Sutton & Barto (2018), §2.2 (ε-greedy action selection); Mnih et al. (2015), Methods.
+    """
+    epsilons = (0.0, *_INTERMEDIATE_EPSILONS, 1.0)
+    passed = f"passed (ε = {', '.join(f'{e:g}' for e in epsilons)}: {_CALLS * _NUM_ENVS:,} actions each)"
+    with exercise("epsilon_greedy", passed=passed) as call:
+        act = functools.partial(_actions, call, epsilon_greedy)
+        hand = _run(act, GREEDY_Q_VALUES, 0.0, calls=3, seed=0)
+        q_values = _statistical_q_values()
+        runs = {eps: _run(act, q_values, eps, _CALLS, seed=100 + k) for k, eps in enumerate(epsilons)}
+        _run(act, _statistical_q_values(3), 1.0, calls=50, seed=7)   # A = 3: only actions 0 … 2 are valid
+        stats = _Exploration(runs, np.argmax(q_values, axis=-1), _NUM_ACTIONS)
+        expected = np.argmax(GREEDY_Q_VALUES, axis=-1)
+        wrong = np.argwhere(hand != expected)
+        if wrong.size:
+            c, i = (int(k) for k in wrong[0])
+            detail = (f"epsilon_greedy(q_values {list(GREEDY_Q_VALUES.shape)}, epsilon=0, rng): at ε = 0 every action "
+                      f"must be the greedy one, argmax_a Q(s, a); sub-environment {i} has Q(s, ·) = "
+                      f"{GREEDY_Q_VALUES[i].tolist()}, got action {int(hand[c, i])}, expected {int(expected[i])}"
+                      + (f" (call {c + 1})" if c else ""))
+            if np.array_equal(hand[c], np.argmin(GREEDY_Q_VALUES, axis=-1)):
+                found = "you took the argmin; the greedy action has the LARGEST Q-value, np.argmax(q_values, axis=-1)"
+            else:
+                found = _first_symptom(_MISTAKES_AT_0, stats)
+            raise ExerciseFailed(f"{detail}\nlikely mistake: {found}" if found else
+                                 f"{detail}\nexplore only where rng.random(N) < ε; elsewhere take "
+                                 "np.argmax(q_values, axis=-1)")
+        if not np.array_equal(*(_run(act, q_values, 0.5, calls=5, seed=2024) for _ in range(2))):
+            raise ExerciseFailed(
+                "epsilon_greedy: two generators with the same seed gave different actions — your function does not "
+                "draw (only) from the rng it is given (np.random.random, np.random.randint or random.random use a "
+                "global generator): use rng.random and rng.integers, so that a run is reproducible from its seed")
+        if stats.greedy_frequency(0.0) < 1.0:
+            raise ExerciseFailed(f"epsilon_greedy: at ε = 0 {1 - stats.greedy_frequency(0.0):.1%} of "
+                                 f"{stats.draws(0.0)} were not the greedy action; at ε = 0 all must be, "
+                                 "np.argmax(q_values, axis=-1)")
+        found = _first_symptom(_MISTAKES_AT_1, stats)
+        for epsilon in _INTERMEDIATE_EPSILONS:
+            stats.epsilon = epsilon
+            found = found or _first_symptom(_MISTAKES_BETWEEN, stats)
+        if found:
+            raise ExerciseFailed(f"epsilon_greedy: {found}")
 
 
 # --------------------------------------------------------------------------------------------
